@@ -1,0 +1,44 @@
+# Two commands for a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN = $(VENV)/bin
+PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+
+.PHONY: run test test-sqlite test-postgresql install db clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python setup.py
+	$(BIN)/pip install -q -e '.[testing]'
+	touch $@
+
+install: $(VENV)/.installed
+
+db: install
+	mkdir -p var
+	$(BIN)/initialize_cabinet_db development.ini --demo
+
+run: db
+	$(BIN)/pserve development.ini
+
+test-sqlite: install
+	CABINET_TEST_DB=sqlite $(BIN)/python -m pytest tests -q -p no:cacheprovider
+
+test-postgresql: install
+	CABINET_TEST_DB=postgresql CABINET_TEST_PG=$(PG_URL) $(BIN)/python -m pytest tests -q -p no:cacheprovider
+
+# SQLite always; PostgreSQL when it answers (mandatory under CI=true).
+test: install
+	$(MAKE) test-sqlite
+	@if $(BIN)/python -c "import psycopg; psycopg.connect('host=127.0.0.1 port=5432 user=postgres dbname=postgres', connect_timeout=3).close()" 2>/dev/null; then \
+		$(MAKE) test-postgresql; \
+	elif [ "$$CI" = "true" ]; then \
+		echo "PostgreSQL is not reachable on 127.0.0.1:5432 and CI=true requires it" >&2; exit 1; \
+	else \
+		echo "PostgreSQL not reachable: skipped the PostgreSQL run"; \
+	fi
+
+clean:
+	rm -rf $(VENV) var *.egg-info

@@ -1,0 +1,42 @@
+"""Cabinet: a content and workflow server for medical and dental practices."""
+import os
+
+from pyramid.config import Configurator
+from pyramid.session import SignedCookieSessionFactory
+from pyramid.settings import asbool
+
+
+def _settings_from_environment(settings):
+    for variable, key in (("CABINET_DATABASE_URL", "sqlalchemy.url"),
+                          ("CABINET_SESSION_SECRET", "cabinet.session_secret")):
+        if os.environ.get(variable):
+            settings[key] = os.environ[variable]
+    return settings
+
+
+def root_factory(request):
+    from cabinet.resources import get_root
+    return get_root(request)
+
+
+def main(global_config=None, **settings):
+    """Build the WSGI application."""
+    settings = _settings_from_environment(dict(settings))
+    secret = settings.get("cabinet.session_secret")
+    if not secret:
+        raise ValueError("setting 'cabinet.session_secret' is required")
+    session_factory = SignedCookieSessionFactory(
+        secret, cookie_name="cabinet_session", httponly=True, samesite="Lax",
+        secure=asbool(settings.get("cabinet.secure_cookies", False)),
+        timeout=int(settings.get("cabinet.session_timeout", 8 * 3600)),
+        reissue_time=300, hashalg="sha512")
+    with Configurator(settings=settings, root_factory=root_factory,
+                      session_factory=session_factory) as config:
+        config.include("pyramid_jinja2")
+        config.include("cabinet.models")
+        config.include("cabinet.services")
+        config.include("cabinet.workflow")
+        config.include("cabinet.security")
+        config.include("cabinet.views")
+        config.include("cabinet.tweens")
+    return config.make_wsgi_app()

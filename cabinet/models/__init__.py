@@ -1,0 +1,30 @@
+"""Models and the per-request database session."""
+from sqlalchemy.orm import configure_mappers
+
+from .meta import Base, get_engine, get_session_factory, get_tm_session  # noqa: F401
+from .users import ApiToken, Group, GroupMember, User  # noqa: F401
+from .nodes import (  # noqa: F401
+    CONTENT_TYPES, SEARCHABLE_TYPES, Cabinet, Delegation, Document, Folder, Mandate,
+    Membership, Node, Patient, Professional, QuestionnaireResponse, Site, Space,
+)
+from .access import HistoryEntry, LocalRole  # noqa: F401
+
+configure_mappers()
+
+
+def includeme(config):
+    """``request.dbsession``: a session joined to the request's transaction."""
+    settings = config.get_settings()
+    settings["tm.manager_hook"] = "pyramid_tm.explicit_manager"
+    config.include("pyramid_tm")
+    config.include("pyramid_retry")
+
+    engine = settings.get("cabinet.engine") or get_engine(settings)
+    session_factory = get_session_factory(engine)
+    config.registry["dbsession_factory"] = session_factory
+    config.registry["db_engine"] = engine
+
+    def dbsession(request):
+        return get_tm_session(session_factory, request.tm, request=request)
+
+    config.add_request_method(dbsession, reify=True)

@@ -1,0 +1,298 @@
+"""The content tree: one ``nodes`` table for every resource (Kotti's Node model),
+with joined-table subtypes for the types that carry fields of their own.
+
+A node is also the traversal resource: ``__name__``, ``__parent__``, ``__acl__``
+and ``__getitem__`` live here; the ACL comes from the node's workflow state.
+"""
+from datetime import date, datetime
+
+from sqlalchemy import (
+    JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint,
+    select,
+)
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
+from zope.interface import implementer
+
+from cabinet import interfaces as i
+from .meta import Base, PathString
+
+
+@implementer(i.INode)
+class Node(Base):
+    __tablename__ = "nodes"
+    __table_args__ = (
+        UniqueConstraint("parent_id", "name", name="uq_nodes_parent_id_name"),
+        # Listing: prefix range on the materialised path, then type/state/order.
+        Index("ix_nodes_path", "path"),
+        Index("ix_nodes_type_state_modified", "type", "state", "modified"),
+        Index("ix_nodes_type_path", "type", "path"),
+        Index("ix_nodes_modified", "modified"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("nodes.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(50))
+    path: Mapped[str] = mapped_column(PathString)
+    title: Mapped[str] = mapped_column(String(500), default="")
+    state: Mapped[str] = mapped_column(String(50))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created: Mapped[datetime] = mapped_column(DateTime)
+    modified: Mapped[datetime] = mapped_column(DateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    parent: Mapped["Node | None"] = relationship(remote_side=[id], lazy="select")
+
+    __mapper_args__ = {"polymorphic_on": "type", "polymorphic_identity": "node",
+                       "with_polymorphic": "*"}
+
+    #: JSON ``@type``; set by each subtype.
+    portal_type = "Node"
+    #: name of the workflow in workflows/ that gives this type its states and ACL.
+    workflow_name = "folder"
+    #: prefix of this type's permissions (``document`` -> ``document:view``).
+    permission_prefix = "folder"
+    #: folders created with a node of this type: name -> portal_type they contain.
+    subfolders: dict[str, str] = {}
+    #: fields (beyond title) that the JSON API reads and writes.
+    fields: tuple[str, ...] = ()
+    #: bound at start-up to the loaded workflow definitions (cabinet.workflow).
+    workflows = None
+
+    # -- traversal -----------------------------------------------------------------
+
+    @property
+    def __name__(self):
+        return self.name
+
+    @property
+    def __parent__(self):
+        parent = self.__dict__.get("_traversal_parent")
+        if parent is None and self.parent_id is not None:
+            parent = self.parent
+        return parent
+
+    @__parent__.setter
+    def __parent__(self, value):
+        self.__dict__["_traversal_parent"] = value
+
+    def __getitem__(self, name):
+        if not name or name.startswith("@"):
+            raise KeyError(name)
+        child = object_session(self).scalar(
+            select(Node).where(Node.parent_id == self.id, Node.name == name))
+        if child is None:
+            raise KeyError(name)
+        child.__parent__ = self
+        return child
+
+    @property
+    def __acl__(self):
+        return self.workflows.acl(self)
+
+    @property
+    def view_permission(self):
+        return f"{self.permission_prefix}:view"
+
+    def lineage(self):
+        node = self
+        while node is not None:
+            yield node
+            node = node.__parent__
+
+    def __repr__(self):
+        return f"<{type(self).__name__} {self.path}>"
+
+
+@implementer(i.ISite)
+class Site(Node):
+    __mapper_args__ = {"polymorphic_identity": "site"}
+    portal_type = "Site"
+    workflow_name = "site"
+    permission_prefix = "site"
+    subfolders = {"cabinets": "Cabinet", "professionals": "Professional",
+                  "spaces": "Space"}
+
+
+@implementer(i.IFolder)
+class Folder(Node):
+    __mapper_args__ = {"polymorphic_identity": "folder"}
+    portal_type = "Folder"
+    workflow_name = "folder"
+    permission_prefix = "folder"
+
+    @property
+    def addable_type(self):
+        parent = self.__parent__
+        return parent.subfolders.get(self.name) if parent is not None else None
+
+
+@implementer(i.ICabinet)
+class Cabinet(Node):
+    __tablename__ = "cabinets"
+    id: Mapped[int] = mapped_column(ForeignKey("nodes.id", ondelete="CASCADE"),
+                                    primary_key=True)
+    address: Mapped[str] = mapped_column(String(500), default="")
+    phone: Mapped[str] = mapped_column(String(32), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+
+    __mapper_args__ = {"polymorphic_identity": "cabinet"}
+    portal_type = "Cabinet"
+    workflow_name = "cabinet"
+    permission_prefix = "cabinet"
+    subfolders = {"patients": "Patient"}
+    fields = ("address", "phone", "email")
+
+
+@implementer(i.IPatient)
+class Patient(Node):
+    __tablename__ = "patients"
+    id: Mapped[int] = mapped_column(ForeignKey("nodes.id", ondelete="CASCADE"),
+                                    primary_key=True)
+    first_name: Mapped[str] = mapped_column(String(200), default="")
+    last_name: Mapped[str] = mapped_column(String(200), default="")
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    phone: Mapped[str] = mapped_column(String(32), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    __mapper_args__ = {"polymorphic_identity": "patient"}
+    portal_type = "Patient"
+    workflow_name = "patient"
+    permission_prefix = "patient"
+    subfolders = {"documents": "Document", "questionnaires": "QuestionnaireResponse"}
+    fields = ("first_name", "last_name", "birth_date", "phone", "email")
+
+
+@implementer(i.IDocument)
+class Document(Node):
+    __tablename__ = "documents"
+    id: Mapped[int] = mapped_column(ForeignKey("nodes.id", ondelete="CASCADE"),
+                                    primary_key=True)
+    description: Mapped[str] = mapped_column(String(2000), default="")
+    needs_signature: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __mapper_args__ = {"polymorphic_identity": "document"}
+    portal_type = "Document"
+    workflow_name = "document"
+    permission_prefix = "document"
+    fields = ("description", "needs_signature")
+
+
+@implementer(i.IQuestionnaireResponse)
+class QuestionnaireResponse(Node):
+    __tablename__ = "questionnaire_responses"
+    id: Mapped[int] = mapped_column(ForeignKey("nodes.id", ondelete="CASCADE"),
+                                    primary_key=True)
+    answers: Mapped[dict | None] = mapped_column(JSON)
+
+    __mapper_args__ = {"polymorphic_identity": "questionnaire"}
+    portal_type = "QuestionnaireResponse"
+    workflow_name = "questionnaire"
+    permission_prefix = "questionnaire"
+    fields = ("answers",)
+
+
+@implementer(i.IProfessional)
+class Professional(Node):
+    __tablename__ = "professionals"
+    id: Mapped[int] = mapped_column(ForeignKey("nodes.id", ondelete="CASCADE"),
+                                    primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    speciality: Mapped[str] = mapped_column(String(200), default="")
+
+    __mapper_args__ = {"polymorphic_identity": "professional"}
+    portal_type = "Professional"
+    workflow_name = "professional"
+    permission_prefix = "professional"
+    subfolders = {"delegations": "Delegation"}
+    fields = ("speciality",)
+
+
+@implementer(i.IDelegation)
+class Delegation(Node):
+    """A secretary (``delegate``) acting for a professional between two dates."""
+    __tablename__ = "delegations"
+    __table_args__ = (Index("ix_delegations_delegate_active", "delegate_id", "start_date"),)
+    id: Mapped[int] = mapped_column(ForeignKey("nodes.id", ondelete="CASCADE"),
+                                    primary_key=True)
+    professional_id: Mapped[int] = mapped_column(
+        ForeignKey("professionals.id", ondelete="CASCADE"), index=True)
+    delegate_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    can_sign: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    professional: Mapped[Professional] = relationship(
+        foreign_keys=[professional_id], lazy="joined")
+
+    __mapper_args__ = {"polymorphic_identity": "delegation"}
+    portal_type = "Delegation"
+    workflow_name = "delegation"
+    permission_prefix = "delegation"
+    fields = ("start_date", "end_date", "can_sign")
+
+    def in_effect(self, today):
+        """Grants roles only while active and today lies within its dates."""
+        return (self.state == "active" and self.start_date <= today
+                and (self.end_date is None or today <= self.end_date))
+
+
+@implementer(i.ISpace)
+class Space(Node):
+    __tablename__ = "spaces"
+    id: Mapped[int] = mapped_column(ForeignKey("nodes.id", ondelete="CASCADE"),
+                                    primary_key=True)
+    company_number: Mapped[str] = mapped_column(String(50), default="")
+
+    __mapper_args__ = {"polymorphic_identity": "space"}
+    portal_type = "Space"
+    workflow_name = "space"
+    permission_prefix = "space"
+    subfolders = {"members": "Membership", "mandates": "Mandate"}
+    fields = ("company_number",)
+
+
+@implementer(i.IMembership)
+class Membership(Node):
+    __tablename__ = "memberships"
+    id: Mapped[int] = mapped_column(ForeignKey("nodes.id", ondelete="CASCADE"),
+                                    primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    certificate: Mapped[str] = mapped_column(String(20), default="")
+    role: Mapped[str] = mapped_column(String(50), default="space_member")
+
+    __mapper_args__ = {"polymorphic_identity": "membership"}
+    portal_type = "Membership"
+    workflow_name = "membership"
+    permission_prefix = "membership"
+    fields = ("certificate", "role")
+
+
+@implementer(i.IMandate)
+class Mandate(Node):
+    __tablename__ = "mandates"
+    id: Mapped[int] = mapped_column(ForeignKey("nodes.id", ondelete="CASCADE"),
+                                    primary_key=True)
+    provider_id: Mapped[int | None] = mapped_column(
+        ForeignKey("spaces.id", ondelete="SET NULL"))
+    activation_deadline: Mapped[date | None] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+
+    __mapper_args__ = {"polymorphic_identity": "mandate"}
+    portal_type = "Mandate"
+    workflow_name = "mandate"
+    permission_prefix = "mandate"
+    fields = ("activation_deadline", "end_date")
+
+
+#: portal_type -> class, for the JSON API and the search filter.
+CONTENT_TYPES = {cls.portal_type: cls for cls in (
+    Site, Folder, Cabinet, Patient, Document, QuestionnaireResponse, Professional,
+    Delegation, Space, Membership, Mandate)}
+
+#: the types a user searches and lists (folders and the site are structure).
+SEARCHABLE_TYPES = tuple(name for name in CONTENT_TYPES if name not in ("Site", "Folder"))

@@ -1,0 +1,58 @@
+"""The closed sets of roles and permissions.
+
+Workflow definitions may only name what is listed here; start-up fails otherwise.
+Permissions are named ``<type>:<action>``.
+"""
+
+#: Pseudo-role held by every signed-in user; it can appear in workflow grants
+#: but can never be granted as a local role.
+AUTHENTICATED = "authenticated"
+
+#: Roles that can be granted as local roles (resource, principal, role).
+GRANTABLE_ROLES = (
+    "administrator",   # cabinet administrator
+    "professional",    # health professional practising there
+    "staff",           # cabinet staff (reception, assistants)
+    "patient",         # the patient of a record
+    "guardian",        # parent 1, parent 2 or financial guarantor of a minor
+    "correspondent",   # another practitioner sharing the patient
+    "delegate",        # the secretary named by a delegation (on that delegation)
+    "space_admin",     # professional space: administrator
+    "space_manager",   # professional space: manager (enter and sign)
+    "space_member",    # professional space: member without signature
+    "mandatary",       # a provider acting for another company under a mandate
+)
+
+ROLES = (AUTHENTICATED,) + GRANTABLE_ROLES
+
+_ACTIONS = {
+    "site": ("view",),
+    "folder": ("view",),
+    "cabinet": ("view", "edit"),
+    "patient": ("view", "edit", "delete", "add"),
+    "document": ("view", "edit", "delete", "add", "send", "withdraw", "sign"),
+    "questionnaire": ("view", "edit", "delete", "add", "send", "fill", "reopen",
+                      "validate", "sign"),
+    "professional": ("view", "edit"),
+    "delegation": ("view", "add", "accept", "end", "cancel", "expire"),
+    "space": ("view", "edit"),
+    "membership": ("view", "add", "accept", "remove"),
+    "mandate": ("view", "add", "activate", "revoke", "expire"),
+    "sharing": ("view", "manage"),
+    "history": ("view",),
+    "permissions": ("view",),
+}
+
+PERMISSIONS = frozenset(f"{kind}:{action}" for kind, actions in _ACTIONS.items()
+                        for action in actions)
+
+#: Permissions that act in someone's name: a delegate gets them only when the
+#: delegation's scope says it may sign.
+SIGNING_PERMISSIONS = frozenset(p for p in PERMISSIONS if p.endswith(":sign"))
+
+#: Permissions a delegate never receives from the professional: managing the
+#: delegations themselves and who may access what.
+NEVER_DELEGATED = frozenset({
+    "delegation:add", "delegation:accept", "delegation:end", "delegation:cancel",
+    "sharing:manage",
+})

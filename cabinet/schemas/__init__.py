@@ -1,0 +1,1 @@
+"""Colander schemas for API bodies and forms."""

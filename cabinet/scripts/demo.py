@@ -1,0 +1,118 @@
+"""The site skeleton and the demo data (idempotent)."""
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from cabinet.content import add_node
+from cabinet.interfaces import IClock
+from cabinet.models import LocalRole, Node, User
+from cabinet.passwords import hash_password
+
+
+def ensure_site(request):
+    """The root and its top folders; nothing happens if they exist."""
+    session = request.dbsession
+    root = session.scalar(select(Node).where(Node.parent_id.is_(None)))
+    if root is None:
+        root = add_node(session, request.registry, None, "Site", name="", title="Cabinet")
+    return root
+
+
+def _user(session, login, fullname, password="demo", **fields):
+    user = session.scalar(select(User).where(User.login == login))
+    if user is None:
+        user = User(login=login, fullname=fullname, password_hash=hash_password(password),
+                    **fields)
+        session.add(user)
+        session.flush()
+    return user
+
+
+def _child(request, parent, portal_type, name, title, **fields):
+    existing = request.dbsession.scalar(
+        select(Node).where(Node.parent_id == parent.id, Node.name == name))
+    if existing is not None:
+        existing.__parent__ = parent
+        return existing
+    return add_node(request.dbsession, request.registry, parent, portal_type, name=name,
+                    title=title, **fields)
+
+
+def _grant(session, node, user, role):
+    exists = session.scalar(select(LocalRole.id).where(
+        LocalRole.node_id == node.id, LocalRole.principal == user.principal,
+        LocalRole.role == role))
+    if not exists:
+        session.add(LocalRole(node_id=node.id, principal=user.principal, role=role))
+
+
+def _state(request, node, state):
+    """Demo content in a given state (set directly: the demo has no history to tell)."""
+    node.state = state
+
+
+def load_demo(request):
+    session = request.dbsession
+    root = ensure_site(request)
+    today = request.registry.getUtility(IClock).today()
+
+    admin = _user(session, "admin", "Anne Admin", email="admin@parc.example")
+    martin = _user(session, "dr.martin", "Dr Paul Martin", email="martin@parc.example")
+    weber = _user(session, "dr.weber", "Dr Eva Weber", email="weber@parc.example")
+    dupont = _user(session, "sec.dupont", "Sophie Dupont", email="dupont@parc.example")
+    leroy = _user(session, "p.leroy", "Lucie Leroy", email="lucie.leroy@example.org",
+                  phone="+352621000001")
+
+    cabinets = _child(request, root, "Folder", "cabinets", "Cabinets")
+    professionals = _child(request, root, "Folder", "professionals", "Professionnels")
+    _child(request, root, "Folder", "spaces", "Espaces")
+    parc = _child(request, cabinets, "Cabinet", "parc", "Cabinet dentaire du Parc",
+                  address="12 rue du Parc, L-1234 Luxembourg", phone="+35222000000",
+                  email="contact@parc.example")
+    _grant(session, parc, admin, "administrator")
+    _grant(session, parc, martin, "professional")
+    _grant(session, parc, weber, "professional")
+
+    pro_martin = _child(request, professionals, "Professional", "martin", "Dr Paul Martin",
+                        user_id=martin.id, speciality="Chirurgien-dentiste")
+    _grant(session, pro_martin, martin, "professional")
+    pro_weber = _child(request, professionals, "Professional", "weber", "Dr Eva Weber",
+                       user_id=weber.id, speciality="Orthodontiste")
+    _grant(session, pro_weber, weber, "professional")
+
+    delegations = pro_martin["delegations"]
+    delegation = _child(request, delegations, "Delegation", "sec-dupont",
+                        "Sophie Dupont pour Dr Paul Martin", professional_id=pro_martin.id,
+                        delegate_id=dupont.id, start_date=today - timedelta(days=30),
+                        end_date=None, can_sign=False)
+    _state(request, delegation, "active")
+    _grant(session, delegation, dupont, "delegate")
+
+    patients = parc["patients"]
+    people = [("leroy", "Lucie", "Leroy", date(1985, 4, 12), "+352621000001"),
+              ("bernard", "Hugo", "Bernard", date(1979, 9, 3), "+352621000002"),
+              ("muller", "Lena", "Muller", date(2012, 1, 22), "+352621000003"),
+              ("schmit", "Marc", "Schmit", date(1990, 6, 30), "+352621000004")]
+    for name, first, last, born, phone in people:
+        patient = _child(request, patients, "Patient", name, f"{first} {last}",
+                         first_name=first, last_name=last, birth_date=born, phone=phone)
+        if name == "leroy":
+            patient.user_id = leroy.id
+            _grant(session, patient, leroy, "patient")
+        docs = patient["documents"]
+        for doc_name, title, state, sign in (
+                ("consentement", "Consentement éclairé", "sent", True),
+                ("devis", "Devis de traitement", "pending", True),
+                ("radio", "Radiographie panoramique", "signed", True),
+                ("ordonnance", "Ordonnance", "withdrawn", False)):
+            doc = _child(request, docs, "Document", doc_name, title, needs_signature=sign)
+            _state(request, doc, state)
+        questionnaires = patient["questionnaires"]
+        for q_name, title, state, answers in (
+                ("anamnese", "Questionnaire médical", "sent", None),
+                ("suivi", "Suivi post-opératoire", "filled", {"douleur": 2}),
+                ("satisfaction", "Satisfaction", "validated", {"note": 9})):
+            q = _child(request, questionnaires, "QuestionnaireResponse", q_name, title,
+                       answers=answers)
+            _state(request, q, state)
+    session.flush()

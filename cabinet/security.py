@@ -1,0 +1,216 @@
+"""The security policy: who the user is, which principals they hold on a context,
+and whether the context's ACL (from its workflow state) grants a permission.
+
+Principals on a context: ``system.Everyone``, ``system.Authenticated``, ``user:<id>``,
+``group:<id>``, and ``role:<role>`` for every local role granted to one of those on the
+context or any of its parents. A user with a delegation in effect from professional P
+is also checked with P's principals (P's local roles on the same lineage), except for
+the permissions the delegation's scope does not cover.
+"""
+import hashlib
+from dataclasses import dataclass
+
+from pyramid.authorization import ACLAllowed, ACLHelper, Authenticated, Everyone
+from sqlalchemy import or_, select
+
+from cabinet.interfaces import IClock
+from cabinet.models import ApiToken, Delegation, GroupMember, LocalRole, User
+from cabinet.roles import NEVER_DELEGATED, SIGNING_PERMISSIONS
+
+SESSION_USER = "auth.userid"
+
+
+def token_hash(token):
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class DelegatedAllowed(ACLAllowed):
+    """Allowed because the user acts for a professional through ``delegation``."""
+
+    def __new__(cls, allowed, delegation):
+        inst = ACLAllowed.__new__(cls, allowed.msg, ace=allowed.ace, acl=allowed.acl,
+                                  permission=allowed.permission,
+                                  principals=allowed.principals, context=allowed.context)
+        inst.delegation = delegation
+        return inst
+
+    def __init__(self, allowed, delegation):
+        pass
+
+
+def delegation_covers(delegation, permission):
+    if permission in NEVER_DELEGATED:
+        return False
+    if permission in SIGNING_PERMISSIONS and not delegation.can_sign:
+        return False
+    return True
+
+
+@dataclass
+class ActingFor:
+    """A delegation in effect and the professional's own principals."""
+    delegation: Delegation
+    principals: frozenset
+
+
+class SecurityPolicy:
+    helper = ACLHelper()
+
+    # -- identity ----------------------------------------------------------------------
+
+    def identity(self, request):
+        return request.authenticated_user
+
+    def authenticated_userid(self, request):
+        user = request.identity
+        return str(user.id) if user is not None else None
+
+    def remember(self, request, userid, **kw):
+        request.session.invalidate()          # a new session at login
+        request.session[SESSION_USER] = int(userid)
+        request.session.new_csrf_token()
+        return []
+
+    def forget(self, request, **kw):
+        request.session.invalidate()
+        return []
+
+    # -- permissions ---------------------------------------------------------------------
+
+    def permits(self, request, context, permission):
+        result = self.helper.permits(context, principals_on(request, context), permission)
+        if result or request.identity is None:
+            return result
+        for acting in acting_for(request):
+            if not delegation_covers(acting.delegation, permission):
+                continue
+            allowed = self.helper.permits(
+                context, principals_on(request, context, acting.principals), permission)
+            if allowed:
+                return DelegatedAllowed(allowed, acting.delegation)
+        return result
+
+
+# -- request-level helpers (each one query at most, cached on the request) ------------
+
+def authenticated_user(request):
+    """The user of a bearer token (Authorization header) or of the session cookie."""
+    dbsession = request.dbsession
+    auth = request.authorization
+    if auth is not None:
+        if auth.authtype.lower() != "bearer" or not isinstance(auth.params, str):
+            return None
+        now = request.registry.getUtility(IClock).now()
+        token = dbsession.scalar(select(ApiToken).where(
+            ApiToken.token_hash == token_hash(auth.params), ApiToken.revoked.is_(None),
+            ApiToken.expires > now))
+        if token is None or not token.user.active:
+            return None
+        request.api_token = token
+        return token.user
+    userid = request.session.get(SESSION_USER)
+    if userid is None:
+        return None
+    user = dbsession.get(User, userid)
+    return user if user is not None and user.active else None
+
+
+def uses_bearer_token(request):
+    return request.authorization is not None
+
+
+def base_principals(user):
+    """The principals a user holds everywhere (before local roles)."""
+    if user is None:
+        return frozenset({Everyone})
+    return frozenset({Everyone, Authenticated, user.principal,
+                      *(group.principal for group in user.groups)})
+
+
+def user_principals(request):
+    return base_principals(request.identity)
+
+
+def lineage_roles(request, context):
+    """[(node, [(principal, role), ...]), ...] from ``context`` up to the root.
+
+    The local roles of every ancestor not seen yet in this request are read in one
+    query and cached on the request."""
+    cache = request.__dict__.setdefault("_local_roles", {})
+    lineage = [node for node in _lineage(context) if getattr(node, "id", None) is not None]
+    missing = [node.id for node in lineage if node.id not in cache]
+    if missing:
+        for node_id in missing:
+            cache[node_id] = []
+        rows = request.dbsession.execute(
+            select(LocalRole.node_id, LocalRole.principal, LocalRole.role)
+            .where(LocalRole.node_id.in_(missing)))
+        for node_id, principal, role in rows:
+            cache[node_id].append((principal, role))
+    return [(node, cache[node.id]) for node in lineage]
+
+
+def _lineage(context):
+    node = context
+    while node is not None:
+        yield node
+        node = getattr(node, "__parent__", None)
+
+
+def roles_on(request, context, principals):
+    return {role for _node, grants in lineage_roles(request, context)
+            for principal, role in grants if principal in principals}
+
+
+def principals_on(request, context, principals=None):
+    """``principals`` (default: the user's) plus ``role:<r>`` for the local roles they
+    hold on ``context`` through its lineage."""
+    if principals is None:
+        principals = request.user_principals
+    if len(principals) == 1:        # anonymous: no local roles to look up
+        return principals
+    roles = roles_on(request, context, principals)
+    return principals | {f"role:{role}" for role in roles}
+
+
+def active_delegations(session, user, today):
+    """Delegations in effect for ``user`` today: state ``active`` and today within
+    the dates. A delegation past its end date grants nothing even if the worker has
+    not expired it yet."""
+    if user is None:
+        return []
+    return list(session.scalars(select(Delegation).where(
+        Delegation.delegate_id == user.id, Delegation.state == "active",
+        Delegation.start_date <= today,
+        or_(Delegation.end_date.is_(None), Delegation.end_date >= today))
+        .order_by(Delegation.id)))
+
+
+def acting_for_list(session, user, today):
+    delegations = [d for d in active_delegations(session, user, today)
+                   if d.professional is not None and d.professional.user_id is not None]
+    if not delegations:
+        return []
+    pro_ids = {d.professional.user_id for d in delegations}
+    groups = {}
+    for user_id, group_id in session.execute(
+            select(GroupMember.user_id, GroupMember.group_id)
+            .where(GroupMember.user_id.in_(pro_ids))):
+        groups.setdefault(user_id, set()).add(f"group:{group_id}")
+    return [ActingFor(d, frozenset({Everyone, Authenticated, f"user:{d.professional.user_id}",
+                                    *groups.get(d.professional.user_id, ())}))
+            for d in delegations]
+
+
+def acting_for(request):
+    return request.acting_for
+
+
+def includeme(config):
+    config.set_security_policy(SecurityPolicy())
+    config.add_request_method(authenticated_user, reify=True)
+    config.add_request_method(user_principals, reify=True)
+    config.add_request_method(
+        lambda request: acting_for_list(request.dbsession, request.identity,
+                                        request.registry.getUtility(IClock).today()),
+        "acting_for", reify=True)

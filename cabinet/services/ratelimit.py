@@ -1,0 +1,35 @@
+"""Rate limits with the ``limits`` library: memory by default, Redis for many processes."""
+from limits import parse
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+from zope.interface import implementer
+
+from cabinet.interfaces import IRateLimiter
+
+DEFAULT_LIMITS = {
+    "login.account": "5/15minute",
+    "login.address": "30/15minute",
+}
+
+
+@implementer(IRateLimiter)
+class LimitsRateLimiter:
+    def __init__(self, settings=None):
+        settings = settings or {}
+        self.storage = storage_from_string(settings.get("cabinet.ratelimit.storage",
+                                                        "memory://"))
+        self.limiter = MovingWindowRateLimiter(self.storage)
+        self.limits = {scope: parse(settings.get(f"cabinet.ratelimit.{scope}", default))
+                       for scope, default in DEFAULT_LIMITS.items()}
+
+    def hit(self, scope, key):
+        return self.limiter.hit(self.limits[scope], scope, key)
+
+    def test(self, scope, key):
+        return self.limiter.test(self.limits[scope], scope, key)
+
+    def clear(self, scope, key):
+        self.limiter.clear(self.limits[scope], scope, key)
+
+    def reset(self):
+        self.storage.reset()

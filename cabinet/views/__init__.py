@@ -1,0 +1,20 @@
+"""HTML pages and the JSON API, one module per area."""
+from cabinet.security import uses_bearer_token
+
+
+def includeme(config):
+    settings = config.get_settings()
+    config.add_jinja2_search_path(settings.get("cabinet.templates", "templates"),
+                                  name=".jinja2")
+    config.add_static_view("static", settings.get("cabinet.static", "static"),
+                           cache_max_age=3600)
+    config.set_default_csrf_options(
+        require_csrf=True, token="csrf_token", header="X-CSRF-Token",
+        callback=lambda request: not uses_bearer_token(request))
+    config.set_default_permission("site:view")
+    config.include("cabinet.views.content")
+    config.include("cabinet.views.workflow")
+    config.include("cabinet.views.sharing")
+    config.include("cabinet.views.permissions")
+    config.include("cabinet.views.search")
+    config.scan("cabinet.views")

@@ -1,0 +1,92 @@
+"""What every view shares: JSON or HTML, the request body, URLs and serialisation."""
+import json
+from datetime import date, datetime
+
+from cabinet import errors
+from cabinet.workflow import available_transitions
+
+
+def wants_json(request):
+    """API calls: ``@`` views, a bearer token, or an Accept preferring JSON."""
+    if request.view_name.startswith("@") or "/@" in request.path_info:
+        return True
+    if request.authorization is not None:
+        return True
+    offers = ["text/html", "application/json"]
+    return request.accept.best_match(offers, default_match="text/html") == "application/json"
+
+
+def json_body(request):
+    """The request's JSON object, or 400 with what is wrong."""
+    if not request.body:
+        return {}
+    try:
+        body = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise errors.bad_request(f"The body is not valid JSON: {exc}")
+    if not isinstance(body, dict):
+        raise errors.bad_request("The body must be a JSON object.")
+    return body
+
+
+def isoformat(value):
+    if isinstance(value, datetime):
+        return value.replace(microsecond=0).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def node_url(request, path):
+    """Absolute URL of a node from its materialised path ('/a/b/')."""
+    return request.application_url + (path[:-1] if len(path) > 1 else "")
+
+
+def summary(request, row):
+    """A listing item (a row of cabinet.search or a node)."""
+    from cabinet.models import Node
+    cls = Node.__mapper__.polymorphic_map[row.type].class_
+    return {"@id": node_url(request, row.path), "@type": cls.portal_type,
+            "id": row.name, "title": row.title, "review_state": row.state,
+            "created": isoformat(row.created), "modified": isoformat(row.modified)}
+
+
+def batching(request, b_start, b_size, total):
+    def link(start):
+        query = dict(request.GET)
+        query.update(b_start=str(start), b_size=str(b_size))
+        return request.path_url + "?" + "&".join(f"{k}={v}" for k, v in query.items())
+    result = {"@id": link(b_start), "first": link(0)}
+    if b_start > 0:
+        result["prev"] = link(max(0, b_start - b_size))
+    if b_start + b_size < total:
+        result["next"] = link(b_start + b_size)
+        result["last"] = link(((total - 1) // b_size) * b_size)
+    return result
+
+
+def int_param(request, name, default, minimum=0, maximum=None):
+    raw = request.GET.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise errors.bad_request(f"'{name}' must be a whole number, not '{raw}'.")
+    if value < minimum or (maximum is not None and value > maximum):
+        bound = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
+        raise errors.bad_request(f"'{name}' must be {bound}.")
+    return value
+
+
+def workflow_info(request, context):
+    workflow = request.workflows.for_node(context)
+    state = workflow.states.get(context.state)
+    return {
+        "workflow": workflow.name,
+        "review_state": context.state,
+        "title": state.title if state else context.state,
+        "transitions": [{"@id": f"{request.resource_url(context)}@workflow/{t.name}",
+                         "id": t.name, "title": t.title, "to": t.target}
+                        for t in available_transitions(request, context)],
+    }

@@ -1,0 +1,214 @@
+"""Any resource: its page (HTML), its JSON, and create / edit / delete through the API.
+
+Views are registered per type interface with that type's permissions
+(``document:view``, ``document:edit``...), so each check comes from the workflow state.
+"""
+import colander
+from pyramid.httpexceptions import HTTPCreated
+from sqlalchemy import select
+from zope.interface import implementedBy
+
+from cabinet import errors
+from cabinet.content import add_node, valid_name
+from cabinet.models import CONTENT_TYPES, Folder, HistoryEntry, Node, User
+from cabinet.roles import PERMISSIONS
+from cabinet.schemas.content import content_schema
+from cabinet.search import Query, search
+from cabinet.workflow import record_history
+from .base import (
+    batching, int_param, isoformat, json_body, node_url, summary, workflow_info,
+)
+
+PAGE_SIZE = 50
+
+
+def type_interface(cls):
+    return next(iter(implementedBy(cls)))
+
+
+def children_page(request, folder, b_start, b_size=PAGE_SIZE):
+    return search(request, Query(depth=1, b_start=b_start, b_size=b_size), parent=folder)
+
+
+def subfolders(request, context):
+    if not context.subfolders:
+        return []
+    return list(request.dbsession.scalars(
+        select(Folder).where(Folder.parent_id == context.id).order_by(Folder.name)))
+
+
+def field_values(context):
+    return {field: isoformat(getattr(context, field)) for field in context.fields}
+
+
+def node_json(context, request):
+    data = {"@id": node_url(request, context.path), "@type": context.portal_type,
+            "id": context.name, "title": context.title,
+            "review_state": context.state, "created": isoformat(context.created),
+            "modified": isoformat(context.modified)}
+    parent = context.__parent__
+    if parent is not None:
+        data["parent"] = {"@id": node_url(request, parent.path), "@type": parent.portal_type,
+                          "title": parent.title}
+    data.update(field_values(context))
+    base = node_url(request, context.path)
+    data["@components"] = {name: {"@id": f"{base}/@{name}"}
+                           for name in ("workflow", "history", "sharing", "permissions")}
+    if isinstance(context, Folder):
+        b_start = int_param(request, "b_start", 0)
+        b_size = int_param(request, "b_size", PAGE_SIZE, minimum=1, maximum=500)
+        items, total, relation = children_page(request, context, b_start, b_size)
+        data["items"] = [summary(request, row) for row in items]
+        data["items_total"] = total
+        if relation != "eq":
+            data["items_total_relation"] = relation
+        data["batching"] = batching(request, b_start, b_size, total)
+    elif context.subfolders:
+        folders = subfolders(request, context)
+        data["items"] = [summary(request, folder) for folder in folders]
+        data["items_total"] = len(folders)
+        data["batching"] = batching(request, 0, PAGE_SIZE, len(folders))
+    return data
+
+
+def history_rows(request, context, limit=None):
+    stmt = (select(HistoryEntry).where(HistoryEntry.node_id == context.id)
+            .order_by(HistoryEntry.when.desc(), HistoryEntry.id.desc()))
+    if limit:
+        stmt = stmt.limit(limit)
+    entries = list(request.dbsession.scalars(stmt))
+    ids = {e.actor_id for e in entries} | {e.acting_for_id for e in entries}
+    ids.discard(None)
+    users = {u.id: u for u in request.dbsession.scalars(
+        select(User).where(User.id.in_(ids)))} if ids else {}
+
+    def who(user_id):
+        user = users.get(user_id)
+        return {"id": user.login, "fullname": user.fullname} if user else None
+
+    return [{"time": isoformat(e.when), "action": e.action, "transition": e.transition,
+             "review_state": e.to_state, "from_state": e.from_state,
+             "actor": who(e.actor_id), "acting_for": who(e.acting_for_id),
+             "comments": e.comment, "details": e.details} for e in entries]
+
+
+def node_page(context, request):
+    sections = []
+    if isinstance(context, Folder):
+        b_start = int_param(request, "b_start", 0)
+        items, total, relation = children_page(request, context, b_start)
+        sections.append({"title": context.title, "url": node_url(request, context.path),
+                         "items": [summary(request, r) for r in items], "total": total,
+                         "relation": relation, "b_start": b_start,
+                         "batching": batching(request, b_start, PAGE_SIZE, total)})
+    else:
+        for folder in subfolders(request, context):
+            folder.__parent__ = context
+            items, total, relation = children_page(request, folder, 0)
+            sections.append({"title": folder.title, "url": node_url(request, folder.path),
+                             "items": [summary(request, r) for r in items], "total": total,
+                             "relation": relation, "b_start": 0,
+                             "batching": batching(request, 0, PAGE_SIZE, total)})
+    can = request.has_permission
+    return {
+        "context": context, "fields": field_values(context),
+        "workflow": workflow_info(request, context), "sections": sections,
+        "history": history_rows(request, context, 20) if can("history:view", context) else None,
+        "can_share": bool(can("sharing:view", context)),
+        "can_explain": bool(can("permissions:view", context)),
+        "url": node_url(request, context.path),
+    }
+
+
+def _validate(schema, body):
+    try:
+        return schema.deserialize(body)
+    except colander.Invalid as exc:
+        raise errors.unprocessable("Some fields are invalid.", errors=exc.asdict())
+
+
+def create(context, request):
+    """POST <folder> {"@type": ..., "id"?: ..., "title": ..., fields}."""
+    body = json_body(request)
+    portal_type = body.pop("@type", None)
+    target = context
+    if not isinstance(context, Folder):  # posting to a patient adds to its folder
+        names = [n for n, t in context.subfolders.items() if t == portal_type]
+        if not names:
+            raise errors.unprocessable(f"A {context.portal_type} cannot contain "
+                                       f"'{portal_type}'.")
+        target = context[names[0]]
+    elif portal_type != target.addable_type:
+        raise errors.unprocessable(f"This folder holds {target.addable_type} items, "
+                                   f"not '{portal_type}'.")
+    cls = CONTENT_TYPES[portal_type]
+    if not request.has_permission(f"{cls.permission_prefix}:add", target):
+        raise errors.forbidden(f"You may not add a {portal_type} here.")
+    name = body.pop("id", None)
+    if name is not None:
+        if not isinstance(name, str) or not valid_name(name):
+            raise errors.unprocessable("'id' must be lowercase letters, digits, '.', "
+                                       "'-' or '_' (at most 100).")
+        if request.dbsession.scalar(select(Node.id).where(Node.parent_id == target.id,
+                                                          Node.name == name)):
+            raise errors.conflict(f"'{name}' already exists here.")
+    values = _validate(content_schema(portal_type), body)
+    node = add_node(request.dbsession, request.registry, target, portal_type, name=name,
+                    owner=request.identity, **values)
+    grant = request.has_permission(f"{cls.permission_prefix}:add", target)
+    record_history(request, node, "create", grant=grant, to_state=node.state)
+    request.response.status_int = 201
+    request.response.location = node_url(request, node.path)
+    return node_json(node, request)
+
+
+def edit(context, request):
+    body = json_body(request)
+    schema = content_schema(context.portal_type)
+    for child in schema.children:
+        child.missing = colander.drop
+    values = _validate(schema, body)
+    changed = {k: v for k, v in values.items() if getattr(context, k) != v}
+    if changed:
+        for key, value in changed.items():
+            setattr(context, key, value)
+        context.version = (context.version or 0) + 1
+        from cabinet.interfaces import IClock
+        context.modified = request.registry.getUtility(IClock).now()
+        grant = request.has_permission(f"{context.permission_prefix}:edit", context)
+        record_history(request, context, "edit", grant=grant,
+                       details={"fields": sorted(changed)})
+    return node_json(context, request)
+
+
+def delete(context, request):
+    parent = context.__parent__
+    grant = request.has_permission(f"{context.permission_prefix}:delete", context)
+    record_history(request, parent, "delete", grant=grant,
+                   details={"id": context.name, "@type": context.portal_type,
+                            "title": context.title})
+    request.dbsession.delete(context)
+    request.dbsession.flush()
+    request.response.status_int = 204
+    return request.response
+
+
+def includeme(config):
+    for cls in CONTENT_TYPES.values():
+        iface = type_interface(cls)
+        prefix = cls.permission_prefix
+        config.add_view(node_page, context=iface, request_method="GET", accept="text/html",
+                        renderer="node.jinja2", permission=f"{prefix}:view")
+        config.add_view(node_json, context=iface, request_method="GET",
+                        accept="application/json", renderer="json",
+                        permission=f"{prefix}:view")
+        if f"{prefix}:edit" in PERMISSIONS:
+            config.add_view(edit, context=iface, request_method="PATCH", renderer="json",
+                            permission=f"{prefix}:edit")
+        if f"{prefix}:delete" in PERMISSIONS:
+            config.add_view(delete, context=iface, request_method="DELETE",
+                            permission=f"{prefix}:delete")
+        if cls.subfolders or cls is Folder:
+            # the add permission depends on the type added; create() checks it
+            config.add_view(create, context=iface, request_method="POST", renderer="json",
+                            permission=f"{prefix}:view")

@@ -1,0 +1,80 @@
+"""One way to answer errors: JSON ``{"type", "message", ...}`` for programs, a page
+for people; 401/redirect to the login page when an anonymous user is refused."""
+import logging
+
+from pyramid.exceptions import BadCSRFToken
+from pyramid.httpexceptions import HTTPException, HTTPForbidden, HTTPFound
+from pyramid.renderers import render_to_response
+from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
+
+from .base import wants_json
+
+log = logging.getLogger(__name__)
+
+TITLES = {400: "Requête invalide", 401: "Connexion requise", 403: "Accès refusé",
+          404: "Page introuvable", 405: "Méthode non permise", 409: "Conflit",
+          413: "Contenu trop volumineux", 422: "Données invalides",
+          429: "Trop de tentatives", 500: "Erreur interne"}
+
+
+def error_response(request, status, type_, message, **extra):
+    if wants_json(request):
+        response = request.response
+        response.status_int = status
+        response.content_type = "application/json"
+        response.json_body = {"type": type_, "message": message, **extra}
+        return response
+    response = render_to_response(
+        "error.jinja2", {"status": status, "title": TITLES.get(status, "Erreur"),
+                         "message": message, "extra": extra}, request=request)
+    response.status_int = status
+    return response
+
+
+@forbidden_view_config()
+def forbidden(exc, request):
+    if request.identity is None:
+        if wants_json(request):
+            response = error_response(request, 401, "Unauthorized",
+                                      "Log in to see this resource.")
+            response.headers["WWW-Authenticate"] = 'Bearer realm="cabinet"'
+            return response
+        return HTTPFound(location=request.application_url + "/login?came_from="
+                         + request.path_qs.replace("&", "%26"))
+    message = exc.detail if getattr(exc, "error_type", None) else \
+        "You are not allowed to do this."
+    return error_response(request, 403, "Forbidden", message)
+
+
+@notfound_view_config()
+def notfound(exc, request):
+    message = exc.detail if getattr(exc, "error_type", None) else "There is nothing here."
+    return error_response(request, 404, "NotFound", message)
+
+
+@exception_view_config(BadCSRFToken)
+def bad_csrf(exc, request):
+    return error_response(
+        request, 403, "CSRFError",
+        "The security token of this form is missing or expired. Reload the page "
+        "and try again.")
+
+
+@exception_view_config(HTTPException)
+def http_error(exc, request):
+    if exc.code < 400:
+        return exc
+    type_ = getattr(exc, "error_type", exc.title.replace(" ", ""))
+    message = exc.detail or exc.explanation
+    response = error_response(request, exc.code, type_, message,
+                              **getattr(exc, "extra", {}))
+    if exc.code == 405 and "Allow" in exc.headers:
+        response.headers["Allow"] = exc.headers["Allow"]
+    return response
+
+
+@exception_view_config(Exception)
+def server_error(exc, request):
+    log.exception("unhandled error on %s %s", request.method, request.path_qs)
+    return error_response(request, 500, "ServerError",
+                          "Something went wrong on our side; nothing was saved.")

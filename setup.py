@@ -1,0 +1,60 @@
+import os
+
+from setuptools import find_packages, setup
+
+here = os.path.abspath(os.path.dirname(__file__))
+
+
+def data_files(*folders):
+    """Ship workflows/, templates/ and static/ with the wheel so an installed app runs."""
+    out = []
+    for folder in folders:
+        for dirpath, _dirs, files in os.walk(os.path.join(here, folder)):
+            rel = os.path.relpath(dirpath, here)
+            if files:
+                out.append((os.path.join("share", "cabinet", rel),
+                            [os.path.join(rel, f) for f in files]))
+    return out
+
+
+requires = [
+    "pyramid>=2.0",
+    "pyramid_tm",
+    "pyramid_retry",
+    "pyramid_jinja2",
+    "transaction",
+    "zope.sqlalchemy>=3.0",
+    "zope.interface",
+    "SQLAlchemy>=2.0",
+    "psycopg[binary]>=3.1",
+    "alembic",
+    "colander",
+    "deform",
+    "waitress",
+    "argon2-cffi",
+    "PyYAML",
+    "limits",
+]
+
+tests_require = ["pytest", "webtest", "hypothesis", "pytest-xdist"]
+
+setup(
+    name="cabinet",
+    version="0.1.0",
+    description="Content and workflow server for medical and dental practices",
+    packages=find_packages(exclude=["tests", "tests.*", "bench"]),
+    include_package_data=True,
+    package_data={"cabinet": ["alembic/*.py", "alembic/*.mako", "alembic/versions/*.py",
+                              "alembic.ini"]},
+    data_files=data_files("workflows", "templates", "static"),
+    zip_safe=False,
+    python_requires=">=3.11",
+    install_requires=requires,
+    extras_require={"testing": tests_require},
+    entry_points={
+        "paste.app_factory": ["main = cabinet:main"],
+        "console_scripts": [
+            "initialize_cabinet_db = cabinet.scripts.initialize_db:main",
+        ],
+    },
+)

@@ -1,0 +1,167 @@
+"""Test fixtures: a migrated database (SQLite, or PostgreSQL with
+CABINET_TEST_DB=postgresql), the WSGI app with a fixed clock, and webtest clients.
+
+Every test starts from empty tables; ``demo`` loads the demo data."""
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+import webtest
+from sqlalchemy import create_engine, text
+
+from cabinet import main
+from cabinet.migrations import upgrade
+from cabinet.models import Base
+from cabinet.scripts import script_request
+from cabinet.services.clock import FixedClock
+
+HERE = Path(__file__).resolve().parent.parent
+BACKEND = os.environ.get("CABINET_TEST_DB", "sqlite")
+PG_ADMIN_URL = os.environ.get("CABINET_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def pytest_report_header(config):
+    return f"cabinet database backend: {BACKEND}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    if BACKEND == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+        return
+    name = f"cabinet_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def engine(database_url):
+    from cabinet.models.meta import get_engine
+    engine = get_engine({"sqlalchemy.url": database_url})
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def empty_tables(engine):
+    with engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+@pytest.fixture
+def settings(engine, database_url):
+    return {
+        "sqlalchemy.url": database_url,
+        "cabinet.engine": engine,
+        "cabinet.workflows": str(HERE / "workflows"),
+        "cabinet.templates": str(HERE / "templates"),
+        "cabinet.static": str(HERE / "static"),
+        "cabinet.session_secret": "test-secret-" + "x" * 40,
+        "cabinet.clock": "cabinet.services.clock.FixedClock",
+        "cabinet.clock.at": "2026-03-10T09:00:00",
+        "retry.attempts": "3",
+        "jinja2.extensions": "jinja2.ext.i18n",
+        "jinja2.i18n.domain": "cabinet",
+        "pyramid.default_locale_name": "fr",
+    }
+
+
+@pytest.fixture
+def app(settings, engine):
+    empty_tables(engine)
+    application = main({}, **settings)
+    request = script_request(application.registry)
+    from cabinet.scripts.demo import ensure_site
+    with request.tm:
+        ensure_site(request)
+    yield application
+    empty_tables(engine)
+
+
+@pytest.fixture
+def registry(app):
+    return app.registry
+
+
+@pytest.fixture
+def clock(registry) -> FixedClock:
+    from cabinet.interfaces import IClock
+    return registry.getUtility(IClock)
+
+
+@pytest.fixture
+def demo(app):
+    from cabinet.scripts.demo import load_demo
+    request = script_request(app.registry)
+    with request.tm:
+        load_demo(request)
+    return app
+
+
+@pytest.fixture
+def db(app):
+    """Run code in a committed transaction: ``with db() as request: ...``."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def run():
+        request = script_request(app.registry)
+        with request.tm:
+            yield request
+    return run
+
+
+@pytest.fixture
+def testapp(app):
+    return webtest.TestApp(app, extra_environ={"HTTP_HOST": "localhost",
+                                               "REMOTE_ADDR": "127.0.0.1"})
+
+
+def login(testapp, login_name, password="demo"):
+    """Log in through the HTML form, as a person would."""
+    form = testapp.get("/login").forms[0]
+    form["login"] = login_name
+    form["password"] = password
+    response = form.submit()
+    assert response.status_int == 303, response.text[:500]
+    return response
+
+
+def api_token(testapp, login_name, password="demo"):
+    response = testapp.post_json("/@login", {"login": login_name, "password": password})
+    return response.json["token"]
+
+
+class Api:
+    """A JSON client with a bearer token."""
+
+    def __init__(self, testapp, token):
+        self.testapp = testapp
+        self.headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+
+    def get(self, url, **kw):
+        return self.testapp.get(url, headers=self.headers, **kw)
+
+    def post(self, url, body=None, **kw):
+        return self.testapp.post_json(url, body or {}, headers=self.headers, **kw)
+
+    def patch(self, url, body, **kw):
+        return self.testapp.patch_json(url, body, headers=self.headers, **kw)
+
+    def delete(self, url, **kw):
+        return self.testapp.delete(url, headers=self.headers, **kw)
+
+
+@pytest.fixture
+def api(testapp):
+    """``api('dr.martin')`` -> a JSON client logged in as that demo user."""
+    def make(login_name, password="demo"):
+        return Api(testapp, api_token(testapp, login_name, password))
+    return make
