@@ -5,6 +5,7 @@ import unicodedata
 from sqlalchemy import select
 
 from cabinet.interfaces import IClock
+from cabinet.labels import FOLDER_TITLES
 from cabinet.models import CONTENT_TYPES, Folder, Node
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
@@ -52,5 +53,5 @@ def add_node(session, registry, parent, portal_type, *, name=None, title="", own
     node.__parent__ = parent
     for folder_name in cls.subfolders:
         add_node(session, registry, node, Folder.portal_type, name=folder_name,
-                 title=folder_name.capitalize())
+                 title=FOLDER_TITLES.get(folder_name, folder_name.capitalize()))
     return node

@@ -28,7 +28,7 @@ class DelegatedAllowed(ACLAllowed):
     """Allowed because the user acts for a professional through ``delegation``."""
 
     def __new__(cls, allowed, delegation):
-        inst = ACLAllowed.__new__(cls, allowed.msg, ace=allowed.ace, acl=allowed.acl,
+        inst = ACLAllowed.__new__(cls, ace=allowed.ace, acl=allowed.acl,
                                   permission=allowed.permission,
                                   principals=allowed.principals, context=allowed.context)
         inst.delegation = delegation

@@ -80,6 +80,12 @@ class Node(Base):
     def __getitem__(self, name):
         if not name or name.startswith("@"):
             raise KeyError(name)
+        preloaded = self.__dict__.get("_preloaded")
+        if preloaded is not None:
+            child = preloaded.get(f"{self.path}{name}/")
+            if child is not None:
+                child.__parent__ = self
+                return child
         child = object_session(self).scalar(
             select(Node).where(Node.parent_id == self.id, Node.name == name))
         if child is None:

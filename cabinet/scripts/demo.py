@@ -63,9 +63,9 @@ def load_demo(request):
     leroy = _user(session, "p.leroy", "Lucie Leroy", email="lucie.leroy@example.org",
                   phone="+352621000001")
 
-    cabinets = _child(request, root, "Folder", "cabinets", "Cabinets")
-    professionals = _child(request, root, "Folder", "professionals", "Professionnels")
-    _child(request, root, "Folder", "spaces", "Espaces")
+    cabinets = root["cabinets"]
+    professionals = root["professionals"]
+    spaces = root["spaces"]
     parc = _child(request, cabinets, "Cabinet", "parc", "Cabinet dentaire du Parc",
                   address="12 rue du Parc, L-1234 Luxembourg", phone="+35222000000",
                   email="contact@parc.example")
@@ -87,6 +87,14 @@ def load_demo(request):
                         end_date=None, can_sign=False)
     _state(request, delegation, "active")
     _grant(session, delegation, dupont, "delegate")
+
+    space = _child(request, spaces, "Space", "sante-services", "Santé Services SARL",
+                   company_number="B123456")
+    _grant(session, space, weber, "space_admin")
+    membership = _child(request, space["members"], "Membership", "weber",
+                        "Dr Eva Weber (administratrice)", user_id=weber.id,
+                        certificate="12345678901234567890", role="space_admin")
+    _state(request, membership, "active")
 
     patients = parc["patients"]
     people = [("leroy", "Lucie", "Leroy", date(1985, 4, 12), "+352621000001"),

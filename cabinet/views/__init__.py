@@ -12,6 +12,8 @@ def includeme(config):
         require_csrf=True, token="csrf_token", header="X-CSRF-Token",
         callback=lambda request: not uses_bearer_token(request))
     config.set_default_permission("site:view")
+    config.add_subscriber("cabinet.labels.add_renderer_globals",
+                          "pyramid.events.BeforeRender")
     config.include("cabinet.views.content")
     config.include("cabinet.views.workflow")
     config.include("cabinet.views.sharing")

@@ -8,7 +8,8 @@ from cabinet.workflow import available_transitions
 
 def wants_json(request):
     """API calls: ``@`` views, a bearer token, or an Accept preferring JSON."""
-    if request.view_name.startswith("@") or "/@" in request.path_info:
+    if any(seg.startswith("@") and not seg.startswith("@@")
+           for seg in request.path_info.split("/")):
         return True
     if request.authorization is not None:
         return True

@@ -10,7 +10,7 @@ from zope.interface import implementedBy
 
 from cabinet import errors
 from cabinet.content import add_node, valid_name
-from cabinet.models import CONTENT_TYPES, Folder, HistoryEntry, Node, User
+from cabinet.models import CONTENT_TYPES, Folder, HistoryEntry, LocalRole, Node, User
 from cabinet.roles import PERMISSIONS
 from cabinet.schemas.content import content_schema
 from cabinet.search import Query, search
@@ -111,12 +111,33 @@ def node_page(context, request):
                              "batching": batching(request, 0, PAGE_SIZE, total)})
     can = request.has_permission
     return {
+        "my_access": my_access(request) if context.parent_id is None else None,
         "context": context, "fields": field_values(context),
         "workflow": workflow_info(request, context), "sections": sections,
         "history": history_rows(request, context, 20) if can("history:view", context) else None,
         "can_share": bool(can("sharing:view", context)),
         "can_explain": bool(can("permissions:view", context)),
         "url": node_url(request, context.path),
+    }
+
+
+def my_access(request):
+    """The home page's shortcuts: where the user holds roles, and for whom they act."""
+    from cabinet.search import user_grants
+    grants = {path: roles for path, roles in user_grants(request).items() if path != "/"}
+    own = {path for path, in request.dbsession.execute(
+        select(Node.path).join(LocalRole, LocalRole.node_id == Node.id)
+        .where(LocalRole.principal.in_(request.user_principals)))} if grants else set()
+    nodes = request.dbsession.execute(
+        select(Node.path, Node.title, Node.type).where(Node.path.in_(grants))
+        .order_by(Node.path)).all() if grants else []
+    return {
+        "places": [{"url": node_url(request, path), "title": title,
+                    "roles": sorted(grants[path]), "delegated": path not in own}
+                   for path, title, _type in nodes],
+        "acting_for": [{"professional": a.delegation.professional.title,
+                        "end_date": a.delegation.end_date,
+                        "can_sign": a.delegation.can_sign} for a in request.acting_for],
     }
 
 

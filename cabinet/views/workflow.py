@@ -36,7 +36,8 @@ def post_workflow_form(context, request):
     name = request.POST.get("transition", "")
     comment = request.POST.get("comment", "")[:5000]
     fire(request, context, name, comment=comment)
-    request.session.flash(f"{context.title}: {context.state}")
+    state = request.workflows.for_node(context).states[context.state]
+    request.session.flash(f"« {context.title} » : {state.title}")
     return HTTPSeeOther(location=node_url(request, context.path))
 
 

@@ -26,6 +26,8 @@ class DictOf(colander.SchemaType):
             child = self.value_node.clone()
             child.name = str(key)
             try:
+                if not isinstance(key, str):  # YAML reads `1:` or `true:` as non-text
+                    raise colander.Invalid(child, f"'{key}' is not a name")
                 self.key_validator(child, key)
                 result[key] = child.deserialize(value)
             except colander.Invalid as exc:
