@@ -1,11 +1,39 @@
-"""Security headers on every response."""
+"""Outermost tween: refuse undecodable or NUL-carrying requests up front, and put the
+security headers on every response."""
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
        "object-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'self'")
 
 
+NUL_MARKERS = (b"\x00", b"%00", b"\\u0000")
+
+
+def has_nul(request):
+    """PostgreSQL text cannot hold NUL: a request carrying one is refused up front
+    rather than failing deep down (file uploads are exempt)."""
+    if "\x00" in request.environ.get("PATH_INFO", "") or "%00" in request.query_string:
+        return True
+    content_type = request.content_type or ""
+    if content_type in ("application/json", "application/x-www-form-urlencoded"):
+        body = request.body
+        return any(marker in body for marker in NUL_MARKERS)
+    return False
+
+
 def security_headers_tween_factory(handler, registry):
     def tween(request):
-        response = handler(request)
+        from cabinet.views.errors import error_response
+        try:
+            request.path_info  # noqa: B018 - undecodable paths are refused here
+        except UnicodeDecodeError:
+            request.environ["PATH_INFO"] = "/"
+            response = error_response(request, 400, "BadRequest",
+                                      "The address is not valid UTF-8.")
+        else:
+            if has_nul(request):
+                response = error_response(request, 400, "BadRequest",
+                                          "The request contains a NUL character.")
+            else:
+                response = handler(request)
         headers = response.headers
         headers.setdefault("Content-Security-Policy", CSP)
         headers["X-Content-Type-Options"] = "nosniff"

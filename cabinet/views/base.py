@@ -1,6 +1,7 @@
 """What every view shares: JSON or HTML, the request body, URLs and serialisation."""
 import json
 from datetime import date, datetime
+from urllib.parse import urlencode
 
 from cabinet import errors
 from cabinet.workflow import available_transitions
@@ -54,9 +55,10 @@ def summary(request, row):
 
 def batching(request, b_start, b_size, total):
     def link(start):
-        query = dict(request.GET)
-        query.update(b_start=str(start), b_size=str(b_size))
-        return request.path_url + "?" + "&".join(f"{k}={v}" for k, v in query.items())
+        # every value of a repeated parameter (portal_type, review_state) is kept
+        query = [(k, v) for k, v in request.GET.items() if k not in ("b_start", "b_size")]
+        query += [("b_start", str(start)), ("b_size", str(b_size))]
+        return request.path_url + "?" + urlencode(query)
     result = {"@id": link(b_start), "first": link(0)}
     if b_start > 0:
         result["prev"] = link(max(0, b_start - b_size))

@@ -10,10 +10,11 @@ from zope.interface import implementedBy
 
 from cabinet import errors
 from cabinet.content import add_node, valid_name
+from cabinet.interfaces import IClock
 from cabinet.models import CONTENT_TYPES, Folder, HistoryEntry, LocalRole, Node, User
 from cabinet.roles import PERMISSIONS
 from cabinet.schemas.content import content_schema
-from cabinet.search import Query, search
+from cabinet.search import Query, search, user_grants
 from cabinet.workflow import record_history
 from .base import (
     batching, int_param, isoformat, json_body, node_url, summary, workflow_info,
@@ -123,7 +124,6 @@ def node_page(context, request):
 
 def my_access(request):
     """The home page's shortcuts: where the user holds roles, and for whom they act."""
-    from cabinet.search import user_grants
     grants = {path: roles for path, roles in user_grants(request).items() if path != "/"}
     own = {path for path, in request.dbsession.execute(
         select(Node.path).join(LocalRole, LocalRole.node_id == Node.id)
@@ -194,7 +194,6 @@ def edit(context, request):
         for key, value in changed.items():
             setattr(context, key, value)
         context.version = (context.version or 0) + 1
-        from cabinet.interfaces import IClock
         context.modified = request.registry.getUtility(IClock).now()
         grant = request.has_permission(f"{context.permission_prefix}:edit", context)
         record_history(request, context, "edit", grant=grant,

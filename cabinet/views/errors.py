@@ -60,6 +60,12 @@ def bad_csrf(exc, request):
         "and try again.")
 
 
+@exception_view_config(UnicodeDecodeError)
+def undecodable(exc, request):
+    return error_response(request, 400, "BadRequest",
+                          "The address or the data is not valid UTF-8.")
+
+
 @exception_view_config(HTTPException)
 def http_error(exc, request):
     if exc.code < 400:
