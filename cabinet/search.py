@@ -5,11 +5,13 @@ ancestor, a role to which S grants ``T:view``. The user's grants (path, role) ar
 for each, the workflow definitions give the states in which that role may view each
 type, so the filter is ``OR(path in subtree AND (type, state) in allowed)`` over the
 grants: one indexed query, whatever the number of rows, with no filtering in Python.
+The total is counted exactly up to MAX_EXACT_TOTAL, by a second query whose work is
+bounded by that cap (see capped_count_statement).
 """
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy import and_, false, func, or_, select, union, union_all
 
 from cabinet.models import CONTENT_TYPES, SEARCHABLE_TYPES, LocalRole, Node
 from cabinet.roles import AUTHENTICATED
@@ -53,8 +55,9 @@ def viewable_states(workflows, cls, roles):
                   if holders & roles)
 
 
-def readable_filter(request, types=SEARCHABLE_TYPES):
-    """SQL condition: the current user may view the node."""
+def readable_branches(request, types=SEARCHABLE_TYPES):
+    """[(path, condition)]: one condition per grant path, whose OR is what the user
+    may view (see readable_filter)."""
     workflows = request.workflows
     branches = []
     for path, roles in sorted(user_grants(request).items()):
@@ -66,9 +69,15 @@ def readable_filter(request, types=SEARCHABLE_TYPES):
                 identity = cls.__mapper__.polymorphic_identity
                 by_type.append(and_(Node.type == identity, Node.state.in_(states)))
         if by_type:
-            branches.append(and_(subtree(path), or_(*by_type)) if path != "/"
-                            else or_(*by_type))
-    return or_(*branches) if branches else false()
+            branches.append((path, and_(subtree(path), or_(*by_type)) if path != "/"
+                             else or_(*by_type)))
+    return branches
+
+
+def readable_filter(request, types=SEARCHABLE_TYPES):
+    """SQL condition: the current user may view the node."""
+    branches = readable_branches(request, types)
+    return or_(*(condition for _path, condition in branches)) if branches else false()
 
 
 @dataclass
@@ -83,9 +92,9 @@ class Query:
     b_size: int = 50
 
 
-def search_statement(request, query, parent=None):
-    """The SELECT of the readable nodes matching ``query`` (no order, no limit)."""
-    conditions = [readable_filter(request, query.portal_types)]
+def scope_conditions(query, parent=None):
+    """The conditions of ``query`` other than the permission filter."""
+    conditions = []
     if query.review_states:
         conditions.append(Node.state.in_(query.review_states))
     if parent is not None and query.depth == 1:
@@ -93,6 +102,45 @@ def search_statement(request, query, parent=None):
     elif query.path and query.path != "/":
         conditions.append(subtree(query.path))
     return conditions
+
+
+def search_statement(request, query, parent=None):
+    """The SELECT of the readable nodes matching ``query`` (no order, no limit)."""
+    return [readable_filter(request, query.portal_types), *scope_conditions(query, parent)]
+
+
+def capped_count_statement(request, query, parent=None):
+    """SELECT min(number of readable nodes matching ``query``, MAX_EXACT_TOTAL + 1),
+    or None when nothing can be readable.
+
+    The work is bounded by the cap, whatever the size of the table: each grant branch
+    is capped on its own, a range of the (type, path, state) index read without
+    touching the table. One OR over several subtrees would be walked by no single
+    index range, and PostgreSQL then scans the table until it has found the cap.
+    The branches' paths (one per node) are united; UNION ALL when no grant path lies
+    below another (the branches cannot overlap), UNION otherwise. When a branch
+    reaches the cap, so does the union: the result stays exact up to the cap.
+    The children of one folder are counted in one piece: the parent_id index
+    bounds that work already, and each branch would read the same children again.
+    """
+    cap = MAX_EXACT_TOTAL + 1
+    branches = readable_branches(request, query.portal_types)
+    if not branches:
+        return None
+    scope = scope_conditions(query, parent)
+    path_column = Node.__table__.c.path   # the table's column: no joins to the subtypes
+    if len(branches) == 1 or (parent is not None and query.depth == 1):
+        readable = or_(*(condition for _path, condition in branches))
+        matches = select(path_column).where(readable, *scope).limit(cap).subquery()
+    else:
+        parts = [select(path_column).where(condition, *scope).limit(cap).subquery()
+                 for _path, condition in branches]
+        paths = sorted(path for path, _condition in branches)
+        nested = any(b.startswith(a) for a, b in zip(paths, paths[1:]))
+        combine = union if nested else union_all
+        matches = select(combine(*(select(part.c.path) for part in parts))
+                         .subquery().c.path).limit(cap).subquery()
+    return select(func.count()).select_from(matches)
 
 
 def search(request, query, parent=None):
@@ -108,9 +156,8 @@ def search(request, query, parent=None):
         .offset(query.b_start).limit(query.b_size)).all()
     if query.b_start == 0 and len(page) < query.b_size:
         return page, len(page), "eq"
-    counted = request.dbsession.scalar(
-        select(func.count()).select_from(
-            select(Node.id).where(*conditions).limit(MAX_EXACT_TOTAL + 1).subquery()))
+    statement = capped_count_statement(request, query, parent)
+    counted = request.dbsession.scalar(statement) if statement is not None else 0
     if counted > MAX_EXACT_TOTAL:
         return page, MAX_EXACT_TOTAL, "gte"
     return page, counted, "eq"

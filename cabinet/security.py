@@ -192,6 +192,10 @@ def acting_for_list(session, user, today):
     if not delegations:
         return []
     pro_ids = {d.professional.user_id for d in delegations}
+    # a professional whose account is deactivated delegates nothing any more
+    pro_ids = set(session.scalars(select(User.id).where(User.id.in_(pro_ids),
+                                                        User.active.is_(True))))
+    delegations = [d for d in delegations if d.professional.user_id in pro_ids]
     groups = {}
     for user_id, group_id in session.execute(
             select(GroupMember.user_id, GroupMember.group_id)

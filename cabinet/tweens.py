@@ -19,19 +19,27 @@ def has_nul(request):
     return False
 
 
+def refuse(request, error_response, message):
+    """A 400 answered here, above pyramid_tm: the error page looks up the signed-in
+    user, so it is rendered in a (read-only) transaction of its own."""
+    with request.tm:
+        return error_response(request, 400, "BadRequest", message)
+
+
 def security_headers_tween_factory(handler, registry):
     def tween(request):
         from cabinet.views.errors import error_response
         try:
             request.path_info  # noqa: B018 - undecodable paths are refused here
+            request.GET  # noqa: B018 - and so are undecodable query strings
         except UnicodeDecodeError:
             request.environ["PATH_INFO"] = "/"
-            response = error_response(request, 400, "BadRequest",
-                                      "The address is not valid UTF-8.")
+            request.environ["QUERY_STRING"] = ""
+            response = refuse(request, error_response, "The address is not valid UTF-8.")
         else:
             if has_nul(request):
-                response = error_response(request, 400, "BadRequest",
-                                          "The request contains a NUL character.")
+                response = refuse(request, error_response,
+                                  "The request contains a NUL character.")
             else:
                 response = handler(request)
         headers = response.headers

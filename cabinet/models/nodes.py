@@ -25,7 +25,9 @@ class Node(Base):
         # Listing: prefix range on the materialised path, then type/state/order.
         Index("ix_nodes_path", "path"),
         Index("ix_nodes_type_state_modified", "type", "state", "modified"),
-        Index("ix_nodes_type_path", "type", "path"),
+        # (type, path range, state) without reading the table: the capped count of
+        # cabinet.search is an index-only range scan per grant (migration 0002).
+        Index("ix_nodes_type_path_state", "type", "path", "state"),
         Index("ix_nodes_modified", "modified"),
     )
 

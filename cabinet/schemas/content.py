@@ -13,8 +13,8 @@ class Mapping(colander.SchemaType):
         return appstruct
 
     def deserialize(self, node, cstruct):
-        if cstruct is colander.null:
-            return cstruct
+        if cstruct is colander.null or cstruct is None:   # JSON null: no answers
+            return colander.null
         if not isinstance(cstruct, dict):
             raise colander.Invalid(node, "must be a JSON object")
         return cstruct

@@ -1,5 +1,6 @@
 """The site skeleton and the demo data (idempotent)."""
 from datetime import date, timedelta
+from functools import lru_cache
 
 from sqlalchemy import select
 
@@ -18,10 +19,16 @@ def ensure_site(request):
     return root
 
 
+@lru_cache(maxsize=None)
+def _demo_hash(password):
+    """Demo accounts share one password: hash it once (argon2 is slow by design)."""
+    return hash_password(password)
+
+
 def _user(session, login, fullname, password="demo", **fields):
     user = session.scalar(select(User).where(User.login == login))
     if user is None:
-        user = User(login=login, fullname=fullname, password_hash=hash_password(password),
+        user = User(login=login, fullname=fullname, password_hash=_demo_hash(password),
                     **fields)
         session.add(user)
         session.flush()

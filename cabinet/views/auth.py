@@ -25,7 +25,9 @@ def check_credentials(request, login, password):
     dummy hash so that both cost the same."""
     limiter = request.registry.getUtility(IRateLimiter)
     login = (login or "").strip().lower()[:100]
-    address = request.client_addr or "unknown"
+    # REMOTE_ADDR, not client_addr: X-Forwarded-For comes from the client unless a
+    # trusted proxy rewrote it, and waitress (production.ini) sets REMOTE_ADDR then.
+    address = request.remote_addr or "unknown"
     if not limiter.test("login.account", login) or not limiter.test("login.address", address):
         raise errors.too_many(THROTTLED)
     user = request.dbsession.scalar(select(User).where(User.login == login))

@@ -26,6 +26,8 @@ def json_body(request):
         body = json.loads(request.body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise errors.bad_request(f"The body is not valid JSON: {exc}")
+    except RecursionError:
+        raise errors.bad_request("The body is nested too deeply.")
     if not isinstance(body, dict):
         raise errors.bad_request("The body must be a JSON object.")
     return body
@@ -68,7 +70,11 @@ def batching(request, b_start, b_size, total):
     return result
 
 
-def int_param(request, name, default, minimum=0, maximum=None):
+#: the largest whole number a query parameter may carry (a 32-bit SQL integer)
+MAX_INT_PARAM = 2**31 - 1
+
+
+def int_param(request, name, default, minimum=0, maximum=MAX_INT_PARAM):
     raw = request.GET.get(name)
     if raw in (None, ""):
         return default

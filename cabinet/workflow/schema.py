@@ -56,7 +56,9 @@ def permission(node, value):
 
 class StateSchema(colander.MappingSchema):
     title = colander.SchemaNode(colander.String())
-    final = colander.SchemaNode(colander.Boolean(), missing=False)
+    # strict: a typo (``final: ture``) must not silently make a state final
+    final = colander.SchemaNode(
+        colander.Boolean(false_choices=("false",), true_choices=("true",)), missing=False)
     grants = colander.SchemaNode(
         DictOf(strings(permission), key_validator=role_key), missing={})
 
