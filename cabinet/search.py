@@ -147,8 +147,10 @@ def search(request, query, parent=None):
     """(items, total, relation): one page of readable nodes and how many there are
     (exact up to MAX_EXACT_TOTAL, then ``gte``)."""
     conditions = search_statement(request, query, parent)
-    columns = (Node.id, Node.name, Node.type, Node.path, Node.title, Node.state,
-               Node.created, Node.modified)
+    # the table's own columns: selecting the entity would outer-join every subtype
+    table = Node.__table__.c
+    columns = (table.id, table.name, table.type, table.path, table.title, table.state,
+               table.created, table.modified)
     sort = SORT_COLUMNS[query.sort_on]
     order = (sort.desc(), Node.id.desc()) if query.descending else (sort.asc(), Node.id.asc())
     page = request.dbsession.execute(

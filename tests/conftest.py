@@ -25,6 +25,17 @@ def pytest_report_header(config):
     return f"cabinet database backend: {BACKEND}"
 
 
+@pytest.fixture(autouse=True)
+def quick_password_hashes(monkeypatch):
+    """argon2 with its cheapest parameters: demo users are created and log in in most
+    tests; the hashes stay real argon2 hashes, verified by the real code."""
+    import cabinet.passwords
+    from argon2 import PasswordHasher
+    hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    monkeypatch.setattr(cabinet.passwords, "_hasher", hasher)
+    monkeypatch.setattr(cabinet.passwords, "_DUMMY", hasher.hash("not a password"))
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     if BACKEND == "sqlite":

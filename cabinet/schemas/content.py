@@ -42,13 +42,13 @@ class Text(colander.String):
 def _field_node(name, column):
     kind = column.type
     if isinstance(kind, Boolean):
-        return colander.SchemaNode(StrictBoolean(), name=name)
+        return colander.SchemaNode(StrictBoolean(), name=name, missing=False)
     if isinstance(kind, Date):
         return colander.SchemaNode(colander.Date(), name=name, missing=None)
     if isinstance(kind, JSON):
         return colander.SchemaNode(Mapping(), name=name, missing=None)
     if isinstance(kind, String):
-        return colander.SchemaNode(Text(allow_empty=True), name=name,
+        return colander.SchemaNode(Text(allow_empty=True), name=name, missing="",
                                    validator=colander.Length(max=kind.length or 10000))
     raise TypeError(f"no schema for column {name} of type {kind!r}")
 

@@ -14,8 +14,8 @@ def wants_json(request):
         return True
     if request.authorization is not None:
         return True
-    offers = ["text/html", "application/json"]
-    return request.accept.best_match(offers, default_match="text/html") == "application/json"
+    offers = request.accept.acceptable_offers(["text/html", "application/json"])
+    return bool(offers) and offers[0][0] == "application/json"
 
 
 def json_body(request):

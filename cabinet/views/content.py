@@ -4,7 +4,7 @@ Views are registered per type interface with that type's permissions
 (``document:view``, ``document:edit``...), so each check comes from the workflow state.
 """
 import colander
-from pyramid.httpexceptions import HTTPCreated
+from pyramid.httpexceptions import HTTPNoContent
 from sqlalchemy import select
 from zope.interface import implementedBy
 
@@ -209,8 +209,7 @@ def delete(context, request):
                             "title": context.title})
     request.dbsession.delete(context)
     request.dbsession.flush()
-    request.response.status_int = 204
-    return request.response
+    return HTTPNoContent()
 
 
 def includeme(config):

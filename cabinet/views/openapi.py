@@ -90,6 +90,14 @@ def spec(request):
             "A user's permissions here and why", {"200": _json("Permissions")},
             params=[PATH, q("user", {"type": "string"}, "login (default: yourself)")])},
     }
+    # The root is a resource too: what "/{path}..." answers, it answers at "/...".
+    for template, methods in (("/", ("get", "post")), ("/@workflow", ("get",)),
+                              ("/@workflow/{transition}", ("post",)),
+                              ("/@history", ("get",)), ("/@sharing", ("get", "post")),
+                              ("/@permissions", ("get",))):
+        source = paths["/{path}" + ("" if template == "/" else template)]
+        paths[template] = {method: {**source[method], "parameters": [
+            p for p in source[method]["parameters"] if p is not PATH]} for method in methods}
     obj = {"type": "object"}
     schemas = {
         "Error": {"type": "object", "required": ["type", "message"],
