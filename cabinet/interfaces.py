@@ -82,3 +82,12 @@ class IRateLimiter(Interface):
 
     def clear(scope, key):
         """Forget the attempts of this key."""
+
+
+class IPersonRegistry(Interface):
+    """The national person registry (issue #3): who holds a matricule."""
+
+    def lookup(matricule):
+        """A dict {matricule, first_name, last_name, birth_date (date), address} for a
+        valid 13-digit matricule, or None when no person holds it. Raises
+        cabinet.registry.RegistryUnavailable when the registry cannot be reached."""
