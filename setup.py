@@ -34,9 +34,11 @@ requires = [
     "argon2-cffi",
     "PyYAML",
     "limits",
+    "pyramid_mailer",  # cabinet/mail.py: transactional mail (SMTP, .eml files in development)
 ]
 
-tests_require = ["pytest", "webtest", "hypothesis", "pytest-xdist"]
+tests_require = ["pytest", "webtest", "hypothesis", "pytest-xdist",
+                 "aiosmtpd"]  # tests/smtp.py: a real SMTP server receiving the mail sent
 
 setup(
     name="cabinet",
@@ -45,7 +47,9 @@ setup(
     packages=find_packages(exclude=["tests", "tests.*", "bench"]),
     include_package_data=True,
     package_data={"cabinet": ["alembic/*.py", "alembic/*.mako", "alembic/versions/*.py",
-                              "alembic.ini"]},
+                              "alembic.ini",
+                              # data/registry.csv: the development person registry
+                              "data/*.csv"]},
     data_files=data_files("workflows", "templates", "static"),
     zip_safe=False,
     python_requires=">=3.11",

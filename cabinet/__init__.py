@@ -8,7 +8,9 @@ from pyramid.settings import asbool
 
 def _settings_from_environment(settings):
     for variable, key in (("CABINET_DATABASE_URL", "sqlalchemy.url"),
-                          ("CABINET_SESSION_SECRET", "cabinet.session_secret")):
+                          ("CABINET_SESSION_SECRET", "cabinet.session_secret"),
+                          ("CABINET_MAIL_PASSWORD", "mail.password"),
+                          ("CABINET_REGISTRY_TOKEN", "cabinet.registry.token")):
         if os.environ.get(variable):
             settings[key] = os.environ[variable]
     return settings
@@ -35,6 +37,8 @@ def main(global_config=None, **settings):
         config.include("pyramid_jinja2")
         config.include("cabinet.models")
         config.include("cabinet.services")
+        config.include("cabinet.mail")
+        config.include("cabinet.registry")
         config.include("cabinet.workflow")
         config.include("cabinet.security")
         config.include("cabinet.views")

@@ -14,6 +14,7 @@ ROLE_TITLES = {
     "space_manager": "Gestionnaire",
     "space_member": "Membre sans signature",
     "mandatary": "Mandataire",
+    "site_admin": "Administrateur du site",
     "authenticated": "Tout utilisateur connecté",
 }
 
@@ -39,6 +40,7 @@ FIELD_TITLES = {
     "end_date": "Fin", "can_sign": "Peut signer en mon nom",
     "company_number": "Numéro RCS", "certificate": "Numéro de certificat",
     "role": "Rôle", "activation_deadline": "Date limite d'activation",
+    "delegate_name": "Secrétaire", "matricule": "Matricule",
 }
 
 

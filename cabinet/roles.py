@@ -21,6 +21,7 @@ GRANTABLE_ROLES = (
     "space_manager",   # professional space: manager (enter and sign)
     "space_member",    # professional space: member without signature
     "mandatary",       # a provider acting for another company under a mandate
+    "site_admin",      # site administrator (held on the root): publishes the terms of use
 )
 
 ROLES = (AUTHENTICATED,) + GRANTABLE_ROLES
@@ -35,12 +36,15 @@ _ACTIONS = {
                       "validate", "sign"),
     "professional": ("view", "edit"),
     "delegation": ("view", "add", "accept", "end", "cancel", "expire"),
-    "space": ("view", "edit"),
-    "membership": ("view", "add", "accept", "remove"),
+    # enter: fill in procedures in the space; sign: sign them (members by role)
+    "space": ("view", "edit", "enter", "sign"),
+    # manage: change a member's role (not "edit": no generic field editing)
+    "membership": ("view", "add", "accept", "remove", "manage"),
     "mandate": ("view", "add", "activate", "revoke", "expire"),
     "sharing": ("view", "manage"),
     "history": ("view",),
     "permissions": ("view",),
+    "terms": ("publish",),
 }
 
 PERMISSIONS = frozenset(f"{kind}:{action}" for kind, actions in _ACTIONS.items()

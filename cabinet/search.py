@@ -28,7 +28,8 @@ def subtree(path):
 
 def user_grants(request):
     """{path: {roles}} where the user, a group of theirs, or a professional they act
-    for holds a local role. Cached on the request."""
+    for holds a local role, plus the user's computed local roles (a mandate in
+    effect). Cached on the request."""
     cached = request.__dict__.get("_grants")
     if cached is not None:
         return cached
@@ -43,6 +44,8 @@ def user_grants(request):
             .where(LocalRole.principal.in_(principals)))
         for path, role in rows:
             grants[path].add(role)
+        for computed in request.computed_roles:   # cabinet.security.ComputedRole
+            grants[computed.path].add(computed.role)
         grants["/"].add(AUTHENTICATED)
     request.__dict__["_grants"] = grants
     return grants
@@ -65,8 +68,14 @@ def readable_branches(request, types=SEARCHABLE_TYPES):
         for portal_type in types:
             cls = CONTENT_TYPES[portal_type]
             states = viewable_states(workflows, cls, roles)
-            if states:
-                identity = cls.__mapper__.polymorphic_identity
+            if not states:
+                continue
+            identity = cls.__mapper__.polymorphic_identity
+            if len(states) == len(workflows[cls.workflow_name].states):
+                # readable in every state: the type says it all (a node is always in
+                # a state of its workflow; start-up refuses a database that is not)
+                by_type.append(Node.type == identity)
+            else:
                 by_type.append(and_(Node.type == identity, Node.state.in_(states)))
         if by_type:
             branches.append((path, and_(subtree(path), or_(*by_type)) if path != "/"

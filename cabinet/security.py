@@ -11,7 +11,8 @@ import hashlib
 from dataclasses import dataclass
 
 from pyramid.authorization import ACLAllowed, ACLHelper, Authenticated, Everyone
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
+from sqlalchemy.orm import object_session
 
 from cabinet.interfaces import IClock
 from cabinet.models import ApiToken, Delegation, GroupMember, LocalRole, User
@@ -44,6 +45,48 @@ def delegation_covers(delegation, permission):
     if permission in SIGNING_PERMISSIONS and not delegation.can_sign:
         return False
     return True
+
+
+@dataclass(frozen=True)
+class ComputedRole:
+    """A local role held by rule rather than by a row of ``local_roles``: ``role`` on
+    the node at ``path`` and below (a mandate in effect gives its provider's members
+    ``mandatary`` on the mandant's space). ``acting_for`` goes into the history of
+    what is done through it. Sources register in the registry under
+    ``computed_role_sources`` (callables request -> [ComputedRole])."""
+    path: str
+    role: str
+    source: object
+    acting_for: dict
+
+
+class ComputedAllowed(ACLAllowed):
+    """Allowed because of a computed local role (``computed``)."""
+
+    def __new__(cls, allowed, computed):
+        inst = ACLAllowed.__new__(cls, ace=allowed.ace, acl=allowed.acl,
+                                  permission=allowed.permission,
+                                  principals=allowed.principals, context=allowed.context)
+        inst.computed = computed
+        return inst
+
+    def __init__(self, allowed, computed):
+        pass
+
+
+def computed_roles(request):
+    """The user's computed local roles (cached on the request)."""
+    if request.identity is None:
+        return []
+    return [role for source in request.registry.get("computed_role_sources", ())
+            for role in source(request)]
+
+
+def computed_roles_on(request, context):
+    path = getattr(context, "path", None)
+    if path is None:
+        return []
+    return [c for c in request.computed_roles if path.startswith(c.path)]
 
 
 @dataclass
@@ -88,6 +131,12 @@ class SecurityPolicy:
                 context, principals_on(request, context, acting.principals), permission)
             if allowed:
                 return DelegatedAllowed(allowed, acting.delegation)
+        for computed in computed_roles_on(request, context):
+            allowed = self.helper.permits(
+                context, principals_on(request, context) | {f"role:{computed.role}"},
+                permission)
+            if allowed:
+                return ComputedAllowed(allowed, computed)
         return result
 
 
@@ -119,12 +168,25 @@ def uses_bearer_token(request):
     return request.authorization is not None
 
 
+_GROUP_IDS = select(GroupMember.group_id).where(GroupMember.user_id == bindparam("user_id"))
+
+
+def group_ids(user):
+    """Ids of the user's groups: one prepared query, remembered on the user object
+    for the rest of its session."""
+    cached = user.__dict__.get("_group_ids")
+    if cached is None:
+        cached = user.__dict__["_group_ids"] = tuple(
+            object_session(user).scalars(_GROUP_IDS, {"user_id": user.id}))
+    return cached
+
+
 def base_principals(user):
     """The principals a user holds everywhere (before local roles)."""
     if user is None:
         return frozenset({Everyone})
     return frozenset({Everyone, Authenticated, user.principal,
-                      *(group.principal for group in user.groups)})
+                      *(f"group:{group_id}" for group_id in group_ids(user))})
 
 
 def user_principals(request):
@@ -179,8 +241,13 @@ def active_delegations(session, user, today):
     not expired it yet."""
     if user is None:
         return []
+    # a delegation held by a group counts for each of its members, present or future
+    groups = group_ids(user)
+    holder = Delegation.delegate_id == user.id
+    if groups:
+        holder = or_(holder, Delegation.delegate_group_id.in_(groups))
     return list(session.scalars(select(Delegation).where(
-        Delegation.delegate_id == user.id, Delegation.state == "active",
+        holder, Delegation.state == "active",
         Delegation.start_date <= today,
         or_(Delegation.end_date.is_(None), Delegation.end_date >= today))
         .order_by(Delegation.id)))
@@ -210,10 +277,22 @@ def acting_for(request):
     return request.acting_for
 
 
+def holds_role_anywhere(request, roles):
+    """True when the signed-in user holds one of ``roles`` as a local role somewhere,
+    themselves, through a group, or through a delegation in effect (the
+    professional's roles; cabinet.search.user_grants)."""
+    if request.identity is None:
+        return False
+    from cabinet.search import user_grants   # cabinet.search imports this module
+    wanted = set(roles)
+    return any(wanted & granted for granted in user_grants(request).values())
+
+
 def includeme(config):
     config.set_security_policy(SecurityPolicy())
     config.add_request_method(authenticated_user, reify=True)
     config.add_request_method(user_principals, reify=True)
+    config.add_request_method(computed_roles, reify=True)
     config.add_request_method(
         lambda request: acting_for_list(request.dbsession, request.identity,
                                         request.registry.getUtility(IClock).today()),

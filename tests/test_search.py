@@ -26,6 +26,7 @@ from cabinet.scripts import script_request
 from cabinet.scripts.demo import ensure_site
 from cabinet.search import MAX_EXACT_TOTAL, readable_filter
 from cabinet.security import token_hash
+from cabinet.terms import accept_current_terms
 from tests.conftest import empty_tables
 
 PARC = "/cabinets/parc"
@@ -102,8 +103,9 @@ def world(demo, db):
         doc = add_node(session, request.registry, patient["documents"], "Document",
                        name="consentement", title="Consentement Nord")
         doc.state = "sent"
-        session.add(User(login="nobody", fullname="No Body",
-                         password_hash=hash_password("demo")))
+        nobody = User(login="nobody", fullname="No Body", password_hash=hash_password("demo"))
+        session.add(nobody)
+        accept_current_terms(request, nobody)   # like the demo users (A2)
     return demo
 
 
@@ -253,7 +255,8 @@ def test_delegation_listing_follows_the_clock(world, db, api, clock):
     """sec.dupont lists dr.martin's patients only while the delegation is in effect."""
     assert len(ids(api("sec.dupont").get(LISTING))) == 4
     with db() as request:
-        delegation = request.dbsession.scalar(select(Delegation))
+        delegation = request.dbsession.scalar(
+            select(Delegation).where(Delegation.name == "sec-dupont"))
         delegation.end_date = clock.today()
     assert len(ids(api("sec.dupont").get(LISTING))) == 4       # the end day still counts
     clock.advance(days=1)               # past the end date; the state still says active

@@ -15,6 +15,7 @@ from cabinet.models import ApiToken, Group, GroupMember, LocalRole, Node, User
 from cabinet.passwords import hash_password
 from cabinet.roles import NEVER_DELEGATED
 from cabinet.security import SESSION_USER, token_hash
+from cabinet.terms import accept_current_terms
 from tests.conftest import Api, login
 
 PARC = "/cabinets/parc"
@@ -61,6 +62,7 @@ def add_user(db, login_name, fullname=None, password=None):
                     password_hash=hash_password(password) if password else None)
         request.dbsession.add(user)
         request.dbsession.flush()
+        accept_current_terms(request, user)     # like the demo users (A2)
         return user.id
 
 

@@ -8,6 +8,7 @@ from .nodes import (  # noqa: F401
     Membership, Node, Patient, Professional, QuestionnaireResponse, Site, Space,
 )
 from .access import HistoryEntry, LocalRole  # noqa: F401
+from .terms import TermsAcceptance, TermsVersion  # noqa: F401
 
 configure_mappers()
 

@@ -233,6 +233,17 @@ class Delegation(Node):
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date | None] = mapped_column(Date)
     can_sign: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: a group of secretaries: every member, present or future, acts for the
+    #: professional (migration 0006; then delegate_id stays empty)
+    delegate_group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("groups.id", ondelete="CASCADE"), index=True)
+    #: the person named by the delegation (national registry), their work email
+    matricule: Mapped[str | None] = mapped_column(String(13), index=True)
+    email: Mapped[str] = mapped_column(String(254), default="")
+    delegate_name: Mapped[str] = mapped_column(String(200), default="")
+    #: invitation link: SHA-256 of the single-use token and its expiry
+    invitation_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    invitation_expires: Mapped[datetime | None] = mapped_column(DateTime)
 
     professional: Mapped[Professional] = relationship(
         foreign_keys=[professional_id], lazy="joined")
@@ -241,7 +252,7 @@ class Delegation(Node):
     portal_type = "Delegation"
     workflow_name = "delegation"
     permission_prefix = "delegation"
-    fields = ("start_date", "end_date", "can_sign")
+    fields = ("start_date", "end_date", "can_sign", "email", "delegate_name")
 
     def in_effect(self, today):
         """Grants roles only while active and today lies within its dates."""
@@ -270,7 +281,7 @@ class Membership(Node):
     id: Mapped[int] = mapped_column(ForeignKey("nodes.id", ondelete="CASCADE"),
                                     primary_key=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    certificate: Mapped[str] = mapped_column(String(20), default="")
+    certificate: Mapped[str] = mapped_column(String(20), default="", index=True)
     role: Mapped[str] = mapped_column(String(50), default="space_member")
 
     __mapper_args__ = {"polymorphic_identity": "membership"}
@@ -286,15 +297,24 @@ class Mandate(Node):
     id: Mapped[int] = mapped_column(ForeignKey("nodes.id", ondelete="CASCADE"),
                                     primary_key=True)
     provider_id: Mapped[int | None] = mapped_column(
-        ForeignKey("spaces.id", ondelete="SET NULL"))
+        ForeignKey("spaces.id", ondelete="SET NULL"), index=True)
     activation_deadline: Mapped[date | None] = mapped_column(Date)
     end_date: Mapped[date | None] = mapped_column(Date)
+    #: what the provider may do for the mandant (cabinet.mandates.DOMAINS; migration 0005)
+    domain: Mapped[str] = mapped_column(String(50), default="")
+    #: SHA-256 of the activation code, which is shown once and never stored
+    code_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     __mapper_args__ = {"polymorphic_identity": "mandate"}
     portal_type = "Mandate"
     workflow_name = "mandate"
     permission_prefix = "mandate"
-    fields = ("activation_deadline", "end_date")
+    fields = ("domain", "activation_deadline", "end_date")
+
+    def in_effect(self, today):
+        """Grants the mandatary role only while active and not past its end date."""
+        return (self.state == "active" and self.provider_id is not None
+                and self.end_date is not None and today <= self.end_date)
 
 
 #: portal_type -> class, for the JSON API and the search filter.

@@ -17,10 +17,16 @@ class User(Base):
     phone: Mapped[str | None] = mapped_column(String(32))
     password_hash: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: serial number (20 digits) of the user's LuxTrust certificate: what space
+    #: invitations name (migration 0004)
+    certificate_serial: Mapped[str | None] = mapped_column(String(20), unique=True)
+    #: national identification number (13 digits): what a delegation names, to
+    #: find the account of a secretary (migration 0006)
+    matricule: Mapped[str | None] = mapped_column(String(13), unique=True)
     created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     groups: Mapped[list["Group"]] = relationship(
-        secondary="group_members", back_populates="members", lazy="selectin")
+        secondary="group_members", back_populates="members")
 
     @property
     def principal(self):

@@ -8,6 +8,8 @@ from cabinet.content import add_node
 from cabinet.interfaces import IClock
 from cabinet.models import LocalRole, Node, User
 from cabinet.passwords import hash_password
+from cabinet.models.terms import TermsVersion
+from cabinet.terms import accept_for_all_users
 
 
 def ensure_site(request):
@@ -58,6 +60,59 @@ def _state(request, node, state):
     node.state = state
 
 
+#: demo people of the national registry (cabinet/data/registry.csv)
+DUPONT_MATRICULE = "1988051704221"
+FABER_MATRICULE = "1987031770999"
+
+def _mandates_demo(request, spaces, mandant, today):
+    """S4: a provider space (a fiduciary) with its own administrator, holding an
+    active mandate of Santé Services for invoicing. Its code was never shown (only a
+    hash of a random code is stored): create a new mandate to see one."""
+    from cabinet.mandates import code_hash, generate_code
+    session = request.dbsession
+    fidu_admin = _user(session, "fidu.admin", "Marc Fiduciaire", email="marc@fidu.example")
+    fidu_admin.certificate_serial = fidu_admin.certificate_serial or "11112222333344445555"
+    fidu = _child(request, spaces, "Space", "fidu-conseil", "Fidu Conseil SA",
+                  company_number="B654321")
+    _grant(session, fidu, fidu_admin, "space_admin")
+    membership = _child(request, fidu["members"], "Membership", "fidu-admin",
+                        "Marc Fiduciaire (administrateur)", user_id=fidu_admin.id,
+                        certificate="11112222333344445555", role="space_admin")
+    _state(request, membership, "active")
+    mandate = _child(request, mandant["mandates"], "Mandate", "facturation-fidu",
+                     "Facturation — Fidu Conseil SA", provider_id=fidu.id,
+                     domain="facturation", activation_deadline=today + timedelta(days=30),
+                     end_date=today + timedelta(days=365),
+                     code_hash=code_hash(generate_code()))
+    _state(request, mandate, "active")
+
+
+DEMO_TERMS_VERSION = "2026-01"
+DEMO_TERMS_TEXT = """Conditions particulières d'utilisation de Cabinet (démonstration)
+
+1. Cabinet sert à gérer les documents, questionnaires, délégations et mandats d'un cabinet médical.
+2. Vous gardez vos identifiants pour vous et agissez uniquement dans le cadre de vos fonctions.
+3. Les données des patients sont confidentielles (secret médical, RGPD).
+
+En cliquant sur « J'accepte », vous acceptez ces conditions."""
+
+
+def _terms(request, root, admin):
+    """The demo's terms of use, published by the site administrator and accepted by
+    every demo user (every account present when the demo is loaded)."""
+    session = request.dbsession
+    _grant(session, root, admin, "site_admin")
+    terms = session.scalar(select(TermsVersion).where(
+        TermsVersion.version == DEMO_TERMS_VERSION))
+    now = request.registry.getUtility(IClock).now()
+    if terms is None:
+        terms = TermsVersion(version=DEMO_TERMS_VERSION, text=DEMO_TERMS_TEXT,
+                             published=now, published_by_id=admin.id)
+        session.add(terms)
+        session.flush()
+    accept_for_all_users(session, terms, now)
+
+
 def load_demo(request):
     session = request.dbsession
     root = ensure_site(request)
@@ -66,7 +121,8 @@ def load_demo(request):
     admin = _user(session, "admin", "Anne Admin", email="admin@parc.example")
     martin = _user(session, "dr.martin", "Dr Paul Martin", email="martin@parc.example")
     weber = _user(session, "dr.weber", "Dr Eva Weber", email="weber@parc.example")
-    dupont = _user(session, "sec.dupont", "Sophie Dupont", email="dupont@parc.example")
+    dupont = _user(session, "sec.dupont", "Sophie Dupont", email="dupont@parc.example",
+                   matricule=DUPONT_MATRICULE)   # as in cabinet/data/registry.csv
     leroy = _user(session, "p.leroy", "Lucie Leroy", email="lucie.leroy@example.org",
                   phone="+352621000001")
 
@@ -91,9 +147,21 @@ def load_demo(request):
     delegation = _child(request, delegations, "Delegation", "sec-dupont",
                         "Sophie Dupont pour Dr Paul Martin", professional_id=pro_martin.id,
                         delegate_id=dupont.id, start_date=today - timedelta(days=30),
-                        end_date=None, can_sign=False)
+                        end_date=None, can_sign=False, matricule=DUPONT_MATRICULE,
+                        email="dupont@parc.example", delegate_name="Sophie Dupont")
     _state(request, delegation, "active")
     _grant(session, delegation, dupont, "delegate")
+    # an invitation still waiting for its account (a registry person with no account);
+    # its link is unknown (only its hash is stored): re-invite to get a working one
+    invited = _child(request, delegations, "Delegation", "invitation-faber",
+                     "Nicole Faber pour Dr Paul Martin", professional_id=pro_martin.id,
+                     start_date=today, end_date=today + timedelta(days=180),
+                     can_sign=False, matricule=FABER_MATRICULE,
+                     email="nicole.faber@parc.example", delegate_name="Nicole Faber")
+    if invited.invitation_expires is None:
+        invited.invitation_hash = "demo-" + "0" * 59
+        invited.invitation_expires = request.registry.getUtility(IClock).now() \
+            + timedelta(days=7)
 
     space = _child(request, spaces, "Space", "sante-services", "Santé Services SARL",
                    company_number="B123456")
@@ -102,6 +170,14 @@ def load_demo(request):
                         "Dr Eva Weber (administratrice)", user_id=weber.id,
                         certificate="12345678901234567890", role="space_admin")
     _state(request, membership, "active")
+    # S1-S3: the accounts' certificate serial numbers (in production the TLS proxy's
+    # header gives them); dr.martin is invited as manager and has not accepted yet.
+    weber.certificate_serial = weber.certificate_serial or "12345678901234567890"
+    martin.certificate_serial = martin.certificate_serial or "98765432109876543210"
+    _child(request, space["members"], "Membership", "98765432109876543210",
+           "Invitation 98765432109876543210", certificate="98765432109876543210",
+           role="space_manager")
+    _mandates_demo(request, spaces, space, today)
 
     patients = parc["patients"]
     people = [("leroy", "Lucie", "Leroy", date(1985, 4, 12), "+352621000001"),
@@ -131,3 +207,5 @@ def load_demo(request):
                        answers=answers)
             _state(request, q, state)
     session.flush()
+    # last: the terms of use, accepted by all the demo users created above
+    _terms(request, root, admin)

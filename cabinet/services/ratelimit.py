@@ -9,6 +9,8 @@ from cabinet.interfaces import IRateLimiter
 DEFAULT_LIMITS = {
     "login.account": "5/15minute",
     "login.address": "30/15minute",
+    "registry.lookup": "60/hour",   # national person registry look-ups, per user
+    "mandate.activation": "5/hour",  # wrong mandate codes, per provider space
 }
 
 

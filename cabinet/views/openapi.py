@@ -8,9 +8,13 @@ from pyramid.view import view_config
 from cabinet.interfaces import ISite
 from cabinet.models import SEARCHABLE_TYPES
 from cabinet.roles import GRANTABLE_ROLES
+from cabinet.spaces import SPACE_ROLES
 
 PATH = {"name": "path", "in": "path", "required": True, "schema": {"type": "string"},
         "description": "Path of a resource, e.g. cabinets/parc/patients/leroy"}
+SPACE_PARAM = {"name": "space", "in": "path", "required": True, "schema": {"type": "string"}}
+MEMBERSHIP_PARAM = {"name": "membership", "in": "path", "required": True,
+                    "schema": {"type": "string"}}
 ERROR = {"description": "Error", "content": {"application/json": {"schema": {
     "$ref": "#/components/schemas/Error"}}}}
 
@@ -35,6 +39,14 @@ def _op(summary, responses, body=None, params=(), security=True):
     return op
 
 
+PRO = {"name": "professional", "in": "path", "required": True,
+       "schema": {"type": "string"}, "description": "Id of a professional, e.g. martin"}
+_DATE = {"type": "string", "format": "date"}
+_DELEGATION_DATES = {"start_date": _DATE, "end_date": {"type": ["string", "null"],
+                                                       "format": "date"},
+                     "can_sign": {"type": "boolean"}}
+
+
 def spec(request):
     q = lambda name, schema, desc="": {"name": name, "in": "query",  # noqa: E731
                                        "schema": schema, "description": desc}
@@ -53,9 +65,38 @@ def spec(request):
         "/@logout": {"post": _op("Revoke the bearer token", {"200": _json("Message")})},
         "/@openapi.json": {"get": _op("This document", {"200": {"description": "OK"}},
                                       security=False)},
+        "/@terms": {"get": _op("The current terms of use and whether the user accepted them",
+                               {"200": _json("Terms"), **_errors(401, 404)})},
+        "/@terms/accept": {"post": _op(
+            "Accept the current terms of use",
+            {"200": _json("Terms"), **_errors(400, 401, 404, 409, 422)},
+            body="TermsAcceptance")},
+        "/@terms-admin": {
+            "get": _op("Published versions of the terms (terms:publish)",
+                       {"200": _json("TermsVersions"), **_errors(401, 403)}),
+            "post": _op("Publish a new version of the terms (terms:publish)",
+                        {"201": _json("Terms"), **_errors(400, 401, 403, 409, 422)},
+                        body="NewTerms")},
+        "/@act-for": {
+            "get": _op("Mandates in effect for the user and the one acted under",
+                       {"200": _json("ActFor"), **_errors(401)}),
+            "post": _op("Choose the mandate to act under (empty: one's own space)",
+                        {"200": _json("ActFor"), **_errors(400, 401, 422)},
+                        body="ActForChoice")},
+        "/{path}/@activate-mandate": {"post": _op(
+            "The provider space enters a mandate's activation code",
+            {"200": _json("Mandate"), **_errors(400, 403, 409, 422, 429)},
+            body="ActivationCode", params=[PATH])},
         "/@search": {"get": _op("Search what the user may view",
                                 {"200": _json("Listing"), **_errors(400, 401)},
                                 params=search_params)},
+        "/@registry/{matricule}": {"get": _op(
+            "Who holds a matricule in the national person registry (users holding the "
+            "professional or administrator role somewhere; rate-limited per user)",
+            {"200": _json("Person"), **_errors(401, 403, 404, 422, 429, 503)},
+            params=[{"name": "matricule", "in": "path", "required": True,
+                     "schema": {"type": "string"},
+                     "description": "13 digits: YYYYMMDD, serial, Luhn and Verhoeff keys"}])},
         "/{path}": {
             "get": _op("A resource (containers: items, items_total, batching)",
                        {"200": _json("Resource"), **_errors(401, 403, 404)}, params=[PATH]),
@@ -68,6 +109,46 @@ def spec(request):
             "delete": _op("Delete a resource", {"204": {"description": "Deleted"},
                                                 **_errors(403, 404)}, params=[PATH]),
         },
+        "/professionals/{professional}/delegations": {"post": _op(
+            "Add a secretary (D2, D3): the person is looked up in the national registry "
+            "by matricule; active at once when an account holds that matricule, "
+            "otherwise invited by mail (single-use link, 7 days). 422 names the wrong "
+            "field; 409 when the pair already has an invited or active delegation",
+            {"201": _json("Resource"), **_errors(400, 401, 403, 409, 422, 503)},
+            body="NewDelegation", params=[PRO])},
+        "/professionals/{professional}/delegations/{delegation}": {"patch": _op(
+            "End an active delegation at a chosen date (today or later, not before its "
+            "start): it stays active until then and grants nothing after it, with no "
+            "further action; POST @workflow/end ends it now, @workflow/cancel cancels it",
+            {"200": _json("Resource"), **_errors(400, 401, 403, 409, 422)},
+            body="DelegationEnd",
+            params=[PRO, {"name": "delegation", "in": "path", "required": True,
+                          "schema": {"type": "string"}}])},
+        "/spaces/{space}/members": {"post": _op(
+            "Invite a member to a professional space by the 20-digit serial number of "
+            "their certificate, with a role (S1; also POST /spaces/{space}). 422 names "
+            "the wrong field; 409 when that certificate is already invited or a member",
+            {"201": _json("Membership"), **_errors(400, 401, 403, 409, 422)},
+            body="NewMembership", params=[SPACE_PARAM])},
+        "/spaces/{space}/members/{membership}": {"patch": _op(
+            "Change a member's role (S3); the local role on the space follows. 409 when "
+            "it would leave the space without an active administrator; removal is "
+            "POST .../@workflow/remove (409 likewise)",
+            {"200": _json("Membership"), **_errors(400, 401, 403, 409, 422)},
+            body="MembershipRole", params=[SPACE_PARAM, MEMBERSHIP_PARAM])},
+        "/{path}/@accept": {"post": _op(
+            "Accept an invitation to a space (S2): only with the certificate it names; "
+            "the user becomes an active member with the invitation's role",
+            {"200": _json("TransitionResult"), **_errors(401, 403, 409)}, params=[PATH])},
+        "/@invitations": {"get": _op(
+            "The pending space invitations naming the user's certificate",
+            {"200": _json("Invitations"), **_errors(401)})},
+        "/{path}/@secretaries": {"post": _op(
+            "A cabinet's administrator attaches a secretary (matricule + email) or a "
+            "group of secretaries (every member, also members added later) to one of "
+            "the cabinet's professionals (D6); path: cabinets/<cabinet>",
+            {"201": _json("Resource"), **_errors(400, 401, 403, 409, 422, 503)},
+            body="SecretaryAttachment", params=[PATH])},
         "/{path}/@search": {"get": _op("Search below a resource",
                                        {"200": _json("Listing")},
                                        params=[PATH, *search_params])},
@@ -143,6 +224,78 @@ def spec(request):
                 "id": {"type": "string"}, "type": {"enum": ["user", "group"]},
                 "roles": {"type": "object", "propertyNames": {"enum": list(GRANTABLE_ROLES)},
                           "additionalProperties": {"type": "boolean"}}}}}}},
+        "Terms": {"type": "object", "properties": {
+            "@id": {"type": "string"}, "version": {"type": "string"},
+            "text": {"type": "string"}, "published": {"type": "string"},
+            "accepted": {"type": "boolean"},
+            "accepted_at": {"type": ["string", "null"]}}},
+        "TermsAcceptance": {"type": "object", "required": ["version"],
+                            "properties": {"version": {"type": "string"}}},
+        "NewTerms": {"type": "object", "required": ["version", "text"],
+                     "properties": {"version": {"type": "string"},
+                                    "text": {"type": "string"}}},
+        "TermsVersions": {"type": "object", "properties": {"items": {
+            "type": "array", "items": {"type": "object", "properties": {
+                "version": {"type": "string"}, "published": {"type": "string"},
+                "published_by": {"type": ["string", "null"]},
+                "acceptances": {"type": "integer"}, "current": {"type": "boolean"}}}}}},
+        "NewDelegation": {"type": "object", "additionalProperties": False,
+                          "required": ["@type", "matricule", "email", "start_date"],
+                          "properties": {"@type": {"const": "Delegation"},
+                                         "matricule": {"type": "string"},
+                                         "email": {"type": "string", "format": "email"},
+                                         **_DELEGATION_DATES}},
+        "DelegationEnd": {"type": "object", "additionalProperties": False,
+                          "required": ["end_date"], "properties": {"end_date": _DATE}},
+        "SecretaryAttachment": {"type": "object", "required": ["professional", "start_date"],
+                                "properties": {"professional": {"type": "string"},
+                                               "group": {"type": "string"},
+                                               "matricule": {"type": "string"},
+                                               "email": {"type": "string"},
+                                               **_DELEGATION_DATES}},
+        "Person": {"type": "object", "properties": {
+            k: {"type": "string"} for k in ("matricule", "first_name", "last_name",
+                                            "birth_date", "address")}},
+        "Mandate": {"allOf": [{"$ref": "#/components/schemas/Summary"}, {
+            "type": "object", "properties": {
+                "domain": {"type": "string"}, "activation_deadline": {"type": "string"},
+                "end_date": {"type": "string"}, "provider": obj, "mandant": obj,
+                "activation_code": {"type": "string", "description":
+                                    "only in the answer to the creation, shown once"}}}]},
+        "NewMandate": {"type": "object", "required": [
+            "@type", "provider", "domain", "activation_deadline", "end_date"],
+            "properties": {"@type": {"const": "Mandate"},
+                           "provider": {"type": "string",
+                                        "description": "id or path of the provider space"},
+                           "domain": {"type": "string"},
+                           "activation_deadline": {"type": "string", "format": "date"},
+                           "end_date": {"type": "string", "format": "date"},
+                           "title": {"type": "string"}}},
+        "ActivationCode": {"type": "object", "required": ["code"],
+                           "properties": {"code": {"type": "string"}}},
+        "ActForChoice": {"type": "object", "properties": {"mandate": {
+            "type": ["string", "null"], "description": "path of a mandate in effect"}}},
+        "ActFor": {"type": "object", "properties": {
+            "current": {"type": ["object", "null"]}, "available": {"type": "array"}}},
+        "NewMembership": {"type": "object", "additionalProperties": False,
+                          "required": ["@type", "certificate_serial", "role"],
+                          "properties": {"@type": {"const": "Membership"},
+                                         "certificate_serial": {"type": "string",
+                                                                "pattern": "^[0-9]{20}$"},
+                                         "role": {"enum": list(SPACE_ROLES)}}},
+        "MembershipRole": {"type": "object", "additionalProperties": False,
+                           "required": ["role"],
+                           "properties": {"role": {"enum": list(SPACE_ROLES)}}},
+        "Membership": {"allOf": [{"$ref": "#/components/schemas/Summary"}, {
+            "type": "object", "properties": {
+                "certificate_serial": {"type": "string"},
+                "role": {"enum": list(SPACE_ROLES)}}}]},
+        "Invitations": {"type": "object", "properties": {
+            "certificate_serial": {"type": ["string", "null"]},
+            "items": {"type": "array", "items": {"type": "object", "properties": {
+                "@id": {"type": "string"}, "space": obj,
+                "role": {"enum": list(SPACE_ROLES)},
+                "certificate_serial": {"type": "string"}}}}}},
         "Permissions": {"type": "object", "properties": {
             "user": {"type": "string"}, "permissions": {"type": "array"}}},
     }

@@ -33,6 +33,9 @@ def record_history(request, context, action, *, grant=None, transition=None,
                    from_state=None, to_state=None, comment="", details=None):
     """Write one history row: who acted, for whom (through which delegation)."""
     delegation = getattr(grant, "delegation", None)
+    computed = getattr(grant, "computed", None)   # a computed role (a mandate)
+    if computed is not None:
+        details = {**(details or {}), "acting_for": computed.acting_for}
     identity = request.identity
     entry = HistoryEntry(
         node_id=context.id, when=request.registry.getUtility(IClock).now(),

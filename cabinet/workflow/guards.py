@@ -1,7 +1,5 @@
 """Named guard predicates. A guard returns None when the transition may pass, or a
 message saying why not. Workflows name guards; unknown names stop start-up."""
-from sqlalchemy import func, select
-
 from cabinet.interfaces import IClock
 
 GUARDS = {}
@@ -39,27 +37,28 @@ def past_end_date(request, context, transition):
 
 @guard
 def matching_certificate(request, context, transition):
-    presented = getattr(request, "presented_certificate", None)
-    if not presented or presented != getattr(context, "certificate", None):
-        return "This invitation can only be accepted with the certificate it names."
+    """The accepting user presents the certificate the invitation names (the account's
+    serial number, or the TLS proxy's header in production: cabinet.spaces)."""
+    from cabinet.spaces import presented_certificate
+    presented = presented_certificate(request)
+    if not presented:
+        return ("Votre compte n'a pas de numéro de certificat : seule la personne dont "
+                "le certificat est nommé dans l'invitation peut l'accepter.")
+    if presented != getattr(context, "certificate", None):
+        return ("Cette invitation est adressée à un autre numéro de certificat que le "
+                "vôtre : elle ne peut être acceptée qu'avec le certificat qu'elle nomme.")
     return None
 
 @guard
 def activation_code(request, context, transition):
-    checker = request.registry.get("mandate_codes")
-    if checker is None:
-        return "This mandate needs its activation code."
-    return checker.verify(request, context)
+    """The provider space entered this mandate's code before its activation deadline
+    (cabinet.mandates.activation_problem)."""
+    from cabinet.mandates import activation_problem
+    return activation_problem(request, context)
 
 @guard
 def not_last_admin(request, context, transition):
-    from cabinet.models import Membership
-    if context.role != "space_admin" or context.state != "active":
-        return None
-    others = request.dbsession.scalar(
-        select(func.count()).select_from(Membership).where(
-            Membership.parent_id == context.parent_id, Membership.id != context.id,
-            Membership.role == "space_admin", Membership.state == "active"))
-    if not others:
-        return "A space keeps at least one active administrator."
-    return None
+    """A space keeps one active administrator; the space's administrator memberships
+    are locked while counting (cabinet.spaces.lock_active_admins)."""
+    from cabinet.spaces import last_admin_problem
+    return last_admin_problem(request, context)

@@ -467,8 +467,9 @@ PAGES = {
     f"{QUESTIONNAIRES}/suivi": ("Suivi post-opératoire", "filled", "Rempli",
                                 ["reopen", "validate"], {}),
     f"{QUESTIONNAIRES}/anamnese": ("Questionnaire médical", "sent", "Envoyé", [], {}),
+    # the demo's delegations of dr.martin: sec.dupont (active) and an invitation
     "/professionals/martin": ("Dr Paul Martin", "active", "Actif", [],
-                              {"/professionals/martin/delegations": "1"}),
+                              {"/professionals/martin/delegations": "2"}),
 }
 
 

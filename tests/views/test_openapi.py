@@ -188,7 +188,8 @@ def test_documented_operations_answer(demo, api, spec):
     """The reverse direction, for GET: what the document lists exists (the root's
     sharing and history are there, though no demo user may see them)."""
     martin = api("dr.martin")
-    values = {"path": "cabinets/parc/patients/leroy/documents/consentement"}
+    values = {"path": "cabinets/parc/patients/leroy/documents/consentement",
+              "matricule": "1985041212393"}  # Lucie Leroy in cabinet/data/registry.csv
     for template, item in spec["paths"].items():
         if "get" not in item or "{transition}" in template:
             continue

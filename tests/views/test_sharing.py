@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from cabinet.models import Group, GroupMember, LocalRole, Node, User
 from cabinet.passwords import hash_password
+from cabinet.terms import accept_current_terms
 from tests.conftest import login
 
 PARC = "/cabinets/parc"
@@ -27,6 +28,7 @@ def site(demo, db):
         group = Group(name="accueil", title="Accueil du cabinet")
         session.add_all([klein, group])
         session.flush()
+        accept_current_terms(request, klein)    # like the demo users (A2)
         bernard = session.scalar(
             select(Node).where(Node.path == f"{PARC}/patients/bernard/"))
         session.add(LocalRole(node_id=bernard.id, principal=group.principal, role="staff"))
@@ -63,7 +65,8 @@ def test_json_lists_roles_granted_here_and_inherited(site, api):
     assert leroy["acquired_from"] == {}
     admin = entry(data, "admin")
     assert admin["roles"]["administrator"] == "acquired"     # inherited from the cabinet
-    assert admin["acquired_from"] == {"administrator": [f"{PARC}/"]}
+    # (and site administrator on the root: publishes the terms of use)
+    assert admin["acquired_from"] == {"administrator": [f"{PARC}/"], "site_admin": ["/"]}
     assert admin["title"] == "Anne Admin"
     for login_name in ("dr.martin", "dr.weber"):
         pro = entry(data, login_name)
