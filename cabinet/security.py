@@ -25,17 +25,22 @@ def token_hash(token):
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-class DelegatedAllowed(ACLAllowed):
-    """Allowed because the user acts for a professional through ``delegation``."""
+class AllowedThrough(ACLAllowed):
+    """Allowed not by the user's own roles but through a delegation in effect
+    (``delegation``) or a computed local role (``computed``, e.g. a mandate); the
+    workflow history records which, as "S for P"."""
+    delegation = None
+    computed = None
 
-    def __new__(cls, allowed, delegation):
+    def __new__(cls, allowed, delegation=None, computed=None):
         inst = ACLAllowed.__new__(cls, ace=allowed.ace, acl=allowed.acl,
                                   permission=allowed.permission,
                                   principals=allowed.principals, context=allowed.context)
         inst.delegation = delegation
+        inst.computed = computed
         return inst
 
-    def __init__(self, allowed, delegation):
+    def __init__(self, allowed, delegation=None, computed=None):
         pass
 
 
@@ -58,20 +63,6 @@ class ComputedRole:
     role: str
     source: object
     acting_for: dict
-
-
-class ComputedAllowed(ACLAllowed):
-    """Allowed because of a computed local role (``computed``)."""
-
-    def __new__(cls, allowed, computed):
-        inst = ACLAllowed.__new__(cls, ace=allowed.ace, acl=allowed.acl,
-                                  permission=allowed.permission,
-                                  principals=allowed.principals, context=allowed.context)
-        inst.computed = computed
-        return inst
-
-    def __init__(self, allowed, computed):
-        pass
 
 
 def computed_roles(request):
@@ -130,13 +121,13 @@ class SecurityPolicy:
             allowed = self.helper.permits(
                 context, principals_on(request, context, acting.principals), permission)
             if allowed:
-                return DelegatedAllowed(allowed, acting.delegation)
+                return AllowedThrough(allowed, delegation=acting.delegation)
         for computed in computed_roles_on(request, context):
             allowed = self.helper.permits(
                 context, principals_on(request, context) | {f"role:{computed.role}"},
                 permission)
             if allowed:
-                return ComputedAllowed(allowed, computed)
+                return AllowedThrough(allowed, computed=computed)
         return result
 
 

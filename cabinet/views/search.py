@@ -2,7 +2,7 @@
 from cabinet import errors
 from cabinet.models import CONTENT_TYPES, SEARCHABLE_TYPES
 from cabinet.search import SORT_COLUMNS, Query, search
-from .base import batching, int_param, node_url, summary
+from .base import batching, int_param, summary
 from .content import type_interface
 
 MAX_B_SIZE = 500
