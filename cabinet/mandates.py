@@ -18,12 +18,13 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import String, bindparam, cast, literal, or_, select
 
 from cabinet import errors
 from cabinet.content import add_node
+from cabinet.identity import identity_fact
 from cabinet.interfaces import IClock, IRateLimiter
-from cabinet.models import LocalRole, Mandate, Space
+from cabinet.models import GroupMember, LocalRole, Mandate, Space, User
 from cabinet.security import ComputedRole
 from cabinet.workflow import fire, record_history
 
@@ -245,7 +246,7 @@ def mandates_in_effect(request):
     if cached is not None:
         return cached
     result = []
-    if request.identity is not None:
+    if identity_fact(request, "mandated", default=request.identity is not None):
         principals = [p for p in request.user_principals if p.startswith(("user:", "group:"))]
         member_of = select(LocalRole.node_id).where(
             LocalRole.principal.in_(principals), LocalRole.role.in_(SPACE_ROLES))
@@ -322,7 +323,22 @@ def mandate_choices(request):
             "available": [item(m) for m in mandates_in_effect(request)]}
 
 
+def _mandated_fact(user_id, group_ids):
+    """Whether a space the user is a member of (themselves or through a group) may
+    have a mandate in effect (identity fact; mandates_in_effect() says which)."""
+    groups = (select(literal("group:") + cast(GroupMember.group_id, String))
+              .where(GroupMember.user_id == user_id).correlate(User))
+    member_of = select(LocalRole.node_id).where(
+        or_(LocalRole.principal == literal("user:") + cast(user_id, String),
+            LocalRole.principal.in_(groups)),
+        LocalRole.role.in_(SPACE_ROLES)).correlate(User)
+    return select(Mandate.id).where(Mandate.state == "active",
+                                    Mandate.end_date >= bindparam("today"),
+                                    Mandate.provider_id.in_(member_of)).exists()
+
+
 def includeme(config):
+    config.add_identity_fact("mandated", _mandated_fact)
     sources = config.registry.setdefault("computed_role_sources", [])
     if mandate_roles not in sources:
         sources.append(mandate_roles)

@@ -11,11 +11,12 @@ import hashlib
 from dataclasses import dataclass
 
 from pyramid.authorization import ACLAllowed, ACLHelper, Authenticated, Everyone
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import object_session
 
+from cabinet.identity import identity_fact, load_identity
 from cabinet.interfaces import IClock
-from cabinet.models import ApiToken, Delegation, GroupMember, LocalRole, User
+from cabinet.models import Delegation, GroupMember, LocalRole, User
 from cabinet.roles import NEVER_DELEGATED, SIGNING_PERMISSIONS
 
 SESSION_USER = "auth.userid"
@@ -134,25 +135,17 @@ class SecurityPolicy:
 # -- request-level helpers (each one query at most, cached on the request) ------------
 
 def authenticated_user(request):
-    """The user of a bearer token (Authorization header) or of the session cookie."""
-    dbsession = request.dbsession
+    """The user of a bearer token (Authorization header) or of the session cookie,
+    with the identity facts (cabinet.identity): one query."""
     auth = request.authorization
     if auth is not None:
         if auth.authtype.lower() != "bearer" or not isinstance(auth.params, str):
             return None
-        now = request.registry.getUtility(IClock).now()
-        token = dbsession.scalar(select(ApiToken).where(
-            ApiToken.token_hash == token_hash(auth.params), ApiToken.revoked.is_(None),
-            ApiToken.expires > now))
-        if token is None or not token.user.active:
-            return None
-        request.api_token = token
-        return token.user
+        return load_identity(request, token_hash=token_hash(auth.params))
     userid = request.session.get(SESSION_USER)
-    if userid is None:
+    if not isinstance(userid, int):
         return None
-    user = dbsession.get(User, userid)
-    return user if user is not None and user.active else None
+    return load_identity(request, user_id=userid)
 
 
 def uses_bearer_token(request):
@@ -237,11 +230,8 @@ def active_delegations(session, user, today):
     holder = Delegation.delegate_id == user.id
     if groups:
         holder = or_(holder, Delegation.delegate_group_id.in_(groups))
-    return list(session.scalars(select(Delegation).where(
-        holder, Delegation.state == "active",
-        Delegation.start_date <= today,
-        or_(Delegation.end_date.is_(None), Delegation.end_date >= today))
-        .order_by(Delegation.id)))
+    return list(session.scalars(select(Delegation).where(holder, _in_effect(today))
+                                .order_by(Delegation.id)))
 
 
 def acting_for_list(session, user, today):
@@ -268,6 +258,25 @@ def acting_for(request):
     return request.acting_for
 
 
+def _acting_for(request):
+    if not identity_fact(request, "delegating"):
+        return []
+    return acting_for_list(request.dbsession, request.identity,
+                           request.registry.getUtility(IClock).today())
+
+
+def _in_effect(today):
+    return and_(Delegation.state == "active", Delegation.start_date <= today,
+                or_(Delegation.end_date.is_(None), Delegation.end_date >= today))
+
+
+def _delegating_fact(user_id, group_ids):
+    """Whether the user may hold a delegation in effect today (theirs or a group's)."""
+    return select(Delegation.id).where(
+        or_(Delegation.delegate_id == user_id, Delegation.delegate_group_id.in_(group_ids)),
+        _in_effect(bindparam("today"))).exists()
+
+
 def holds_role_anywhere(request, roles):
     """True when the signed-in user holds one of ``roles`` as a local role somewhere,
     themselves, through a group, or through a delegation in effect (the
@@ -280,11 +289,10 @@ def holds_role_anywhere(request, roles):
 
 
 def includeme(config):
+    config.include("cabinet.identity")
+    config.add_identity_fact("delegating", _delegating_fact)
     config.set_security_policy(SecurityPolicy())
     config.add_request_method(authenticated_user, reify=True)
     config.add_request_method(user_principals, reify=True)
     config.add_request_method(computed_roles, reify=True)
-    config.add_request_method(
-        lambda request: acting_for_list(request.dbsession, request.identity,
-                                        request.registry.getUtility(IClock).today()),
-        "acting_for", reify=True)
+    config.add_request_method(_acting_for, "acting_for", reify=True)

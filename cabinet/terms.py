@@ -5,9 +5,10 @@ API description.
 
 The check is a ``ContextFound`` subscriber: it runs for every request after traversal
 (inside the request's transaction, pyramid_tm being a tween around the router) and
-before the view's own permission check. Its cost is at most one small query per
-request (``request.terms_status``, cached on the request): the current version joined
-to the user's acceptance of it. Anonymous requests and exempt views cost nothing.
+before the view's own permission check. It costs no query of its own: whether the
+user has a published version left to accept is an identity fact (cabinet.identity),
+read with the user; only then is ``request.terms_status`` (the current version joined
+to the user's acceptance of it) read. Anonymous requests and exempt views cost nothing.
 When no version has been published there is nothing to accept.
 """
 import re
@@ -15,10 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pyramid.events import ContextFound
-from sqlalchemy import and_, select
+from sqlalchemy import and_, exists, func, select
 from sqlalchemy.exc import IntegrityError
 
 from cabinet import errors
+from cabinet.identity import identity_fact
 from cabinet.interfaces import IClock, ISite
 from cabinet.models import TermsAcceptance, TermsVersion, User
 
@@ -94,7 +96,7 @@ def is_exempt(request):
 def enforce_terms(event):
     """ContextFound: refuse a signed-in user who has not accepted the current terms."""
     request = event.request
-    if is_exempt(request) or request.identity is None:
+    if is_exempt(request) or not identity_fact(request, "terms_pending"):
         return
     status = request.terms_status
     if status is not None and not status.accepted:
@@ -203,6 +205,15 @@ def accept_current_terms(request, user):
     return existing
 
 
+def _terms_pending_fact(user_id, _group_ids):
+    """Whether a version is published that the user has not accepted (identity fact)."""
+    latest = select(func.max(TermsVersion.id)).scalar_subquery()
+    accepted = exists().where(TermsAcceptance.version_id == TermsVersion.id,
+                              TermsAcceptance.user_id == user_id).correlate(TermsVersion, User)
+    return exists().where(TermsVersion.id == latest, ~accepted)
+
+
 def includeme(config):
+    config.add_identity_fact("terms_pending", _terms_pending_fact)
     config.add_request_method(terms_status, reify=True)
     config.add_subscriber(enforce_terms, ContextFound)

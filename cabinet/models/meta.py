@@ -3,7 +3,8 @@ from datetime import datetime, timezone
 
 from sqlalchemy import MetaData, String, engine_from_config, event
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
-import zope.sqlalchemy
+from transaction._transaction import Status
+from zope.sqlalchemy.datamanager import STATUS_ACTIVE, join_transaction, mark_changed
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -45,12 +46,46 @@ def get_engine(settings, prefix="sqlalchemy."):
     return engine
 
 
+class _TransactionEvents:
+    """zope.sqlalchemy's session events, registered once on the session factory
+    rather than on every session (registering listeners per request costs more than
+    the request's queries): each session joins the transaction manager kept in its
+    ``info`` (pyramid_tm's explicit manager of its request)."""
+
+    @staticmethod
+    def _join(session, *_args):
+        join_transaction(session, STATUS_ACTIVE, session.info["tm"])
+
+    @staticmethod
+    def _changed(session):
+        mark_changed(session, session.info["tm"])
+
+    def register(self, factory):
+        event.listen(factory, "after_begin", self._join)
+        event.listen(factory, "after_attach", self._join)
+        event.listen(factory, "after_flush", lambda session, _ctx: self._changed(session))
+        event.listen(factory, "after_bulk_update", lambda ctx: self._changed(ctx.session))
+        event.listen(factory, "after_bulk_delete", lambda ctx: self._changed(ctx.session))
+        event.listen(factory, "before_commit", self._before_commit)
+        event.listen(factory, "do_orm_execute", self._orm_execute)
+
+    @staticmethod
+    def _before_commit(session):
+        assert (session.in_nested_transaction()
+                or session.info["tm"].get().status == Status.COMMITTING), \
+            "Transaction must be committed using the transaction manager"
+
+    def _orm_execute(self, state):
+        if state.is_orm_statement and (state.is_update or state.is_insert or state.is_delete):
+            self._changed(state.session)
+
+
 def get_session_factory(engine):
-    return sessionmaker(bind=engine, expire_on_commit=False)
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    _TransactionEvents().register(factory)
+    return factory
 
 
 def get_tm_session(session_factory, transaction_manager, request=None):
     """A session joined to ``transaction_manager``: committed or aborted with it."""
-    dbsession = session_factory(info={"request": request})
-    zope.sqlalchemy.register(dbsession, transaction_manager=transaction_manager)
-    return dbsession
+    return session_factory(info={"request": request, "tm": transaction_manager})
