@@ -14,10 +14,10 @@ A fact that only says whether a costly look-up can find anything ("may this user
 through a delegation at all?") must never be false when the look-up would find
 something: it may only let the look-up be skipped.
 """
-from sqlalchemy import String, bindparam, cast, func, select
+from sqlalchemy import String, bindparam, cast, select
 
 from cabinet.interfaces import IClock
-from cabinet.models import ApiToken, GroupMember, User
+from cabinet.models import ApiToken, GroupMember, User, joined_text
 
 FACTS = "identity_facts"
 STATEMENTS = "identity_statements"
@@ -29,7 +29,7 @@ def _group_ids():
 
 
 def _group_ids_fact(user_id, group_ids):
-    return (select(func.aggregate_strings(cast(GroupMember.group_id, String), ","))
+    return (select(joined_text(cast(GroupMember.group_id, String), ","))
             .where(GroupMember.user_id == user_id).scalar_subquery())
 
 
@@ -41,7 +41,7 @@ def _statements(registry):
         columns = [factory(User.id, _group_ids()).label(name)
                    for name, factory in facts.items()]
         active = User.active.is_(True)
-        by_token = (select(User, ApiToken, *columns)
+        by_token = (select(User, ApiToken.id, *columns)
                     .join(ApiToken, ApiToken.user_id == User.id)
                     .where(ApiToken.token_hash == bindparam("token_hash"),
                            ApiToken.revoked.is_(None), ApiToken.expires > bindparam("now"),
@@ -54,7 +54,7 @@ def _statements(registry):
 def load_identity(request, token_hash=None, user_id=None):
     """The active user of ``token_hash`` (an unrevoked, unexpired token) or of
     ``user_id``, or None. Sets ``request.identity_facts`` and, for a token,
-    ``request.api_token``."""
+    ``request.api_token_id``."""
     by_token, by_id, names = _statements(request.registry)
     clock = request.registry.getUtility(IClock)
     now = clock.now()
@@ -69,7 +69,7 @@ def load_identity(request, token_hash=None, user_id=None):
         return None
     user = row[0]
     if token_hash is not None:
-        request.api_token = row[1]
+        request.api_token_id = row[1]
     facts = dict(zip(names, row[extra:]))
     groups = facts.get("group_ids")
     # cabinet.security.group_ids() reads this instead of querying again

@@ -331,7 +331,7 @@ def _mandated_fact(user_id, group_ids):
     member_of = select(LocalRole.node_id).where(
         or_(LocalRole.principal == literal("user:") + cast(user_id, String),
             LocalRole.principal.in_(groups)),
-        LocalRole.role.in_(SPACE_ROLES)).correlate(User)
+        or_(*(LocalRole.role == role for role in SPACE_ROLES))).correlate(User)
     return select(Mandate.id).where(Mandate.state == "active",
                                     Mandate.end_date >= bindparam("today"),
                                     Mandate.provider_id.in_(member_of)).exists()

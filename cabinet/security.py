@@ -11,12 +11,12 @@ import hashlib
 from dataclasses import dataclass
 
 from pyramid.authorization import ACLAllowed, ACLHelper, Authenticated, Everyone
-from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy import and_, bindparam, literal, or_, select
 from sqlalchemy.orm import object_session
 
 from cabinet.identity import identity_fact, load_identity
 from cabinet.interfaces import IClock
-from cabinet.models import Delegation, GroupMember, LocalRole, User
+from cabinet.models import Delegation, GroupMember, LocalRole, Node, User, joined_text
 from cabinet.roles import NEVER_DELEGATED, SIGNING_PERMISSIONS
 
 SESSION_USER = "auth.userid"
@@ -175,6 +175,20 @@ def base_principals(user):
 
 def user_principals(request):
     return base_principals(request.identity)
+
+
+def local_roles_column():
+    """A column for a query of nodes: the local roles granted on each node, as text
+    that remember_local_roles() reads (principals and roles are identifiers, never
+    holding a tab or a newline)."""
+    return (select(joined_text(LocalRole.principal + literal("\t") + LocalRole.role, "\n"))
+            .where(LocalRole.node_id == Node.id).correlate(Node).scalar_subquery())
+
+
+def remember_local_roles(request, node_id, text):
+    """Cache the local roles of ``node_id`` read by a query with local_roles_column()."""
+    cache = request.__dict__.setdefault("_local_roles", {})
+    cache[node_id] = [tuple(line.split("\t", 1)) for line in text.split("\n")] if text else []
 
 
 def lineage_roles(request, context):

@@ -1,7 +1,9 @@
 """Models and the per-request database session."""
 from sqlalchemy.orm import configure_mappers
 
-from .meta import Base, get_engine, get_session_factory, get_tm_session  # noqa: F401
+from .meta import (  # noqa: F401
+    Base, get_engine, get_session_factory, get_tm_session, joined_text,
+)
 from .users import ApiToken, Group, GroupMember, User  # noqa: F401
 from .nodes import (  # noqa: F401
     CONTENT_TYPES, SEARCHABLE_TYPES, Cabinet, Delegation, Document, Folder, Mandate,

@@ -1,7 +1,9 @@
 """Declarative base, engine and per-request session bound to the transaction."""
 from datetime import datetime, timezone
 
-from sqlalchemy import MetaData, String, engine_from_config, event
+from sqlalchemy import MetaData, String, engine_from_config, event, literal_column
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 from transaction._transaction import Status
 from zope.sqlalchemy.datamanager import STATUS_ACTIVE, join_transaction, mark_changed
@@ -21,6 +23,31 @@ PathString = String(1000).with_variant(String(1000, collation="C"), "postgresql"
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class _joined_text(FunctionElement):
+    type = String()
+    inherit_cache = True
+    name = "joined_text"
+
+
+@compiles(_joined_text, "postgresql")
+def _string_agg(element, compiler, **kw):
+    return f"string_agg({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_joined_text)
+def _group_concat(element, compiler, **kw):
+    return f"group_concat({compiler.process(element.clauses, **kw)})"
+
+
+def joined_text(expr, sep):
+    """An aggregate: the values of ``expr`` (text) joined by ``sep``. Unlike
+    ``func.aggregate_strings`` the separator is written into the SQL, not bound after
+    compilation, so a statement using it is compiled once and reused as is."""
+    if not isinstance(sep, str) or "'" in sep:
+        raise ValueError("the separator is a plain string constant")
+    return _joined_text(expr, literal_column(f"'{sep}'"))
 
 
 def utcnow():

@@ -101,9 +101,10 @@ def api_login(request):
              permission=NO_PERMISSION_REQUIRED)
 def api_logout(request):
     """Revoke the bearer token of this request (or end the cookie session)."""
-    token = getattr(request, "api_token", None) if request.identity is not None else None
-    if token is not None:
-        token.revoked = request.registry.getUtility(IClock).now()
+    token_id = getattr(request, "api_token_id", None) if request.identity is not None else None
+    if token_id is not None:
+        request.dbsession.get(ApiToken, token_id).revoked = \
+            request.registry.getUtility(IClock).now()
     else:
         forget(request)
     return {"message": "Logged out."}

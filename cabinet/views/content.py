@@ -5,7 +5,8 @@ Views are registered per type interface with that type's permissions
 """
 import colander
 from pyramid.httpexceptions import HTTPNoContent
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import aliased
 from zope.interface import implementedBy
 
 from cabinet import errors
@@ -73,24 +74,37 @@ def node_json(context, request):
 
 
 def history_rows(request, context, limit=None):
-    stmt = (select(HistoryEntry).where(HistoryEntry.node_id == context.id)
-            .order_by(HistoryEntry.when.desc(), HistoryEntry.id.desc()))
-    if limit:
-        stmt = stmt.limit(limit)
-    entries = list(request.dbsession.scalars(stmt))
-    ids = {e.actor_id for e in entries} | {e.acting_for_id for e in entries}
-    ids.discard(None)
-    users = {u.id: u for u in request.dbsession.scalars(
-        select(User).where(User.id.in_(ids)))} if ids else {}
+    """The history of ``context``, newest first, with who acted and for whom (one
+    query; the statement is built once per limit)."""
+    rows = request.dbsession.execute(_history_statement(limit), {"node_id": context.id})
 
-    def who(user_id):
-        user = users.get(user_id)
-        return {"id": user.login, "fullname": user.fullname} if user else None
+    def who(login, fullname):
+        return {"id": login, "fullname": fullname} if login is not None else None
 
     return [{"time": isoformat(e.when), "action": e.action, "transition": e.transition,
              "review_state": e.to_state, "from_state": e.from_state,
-             "actor": who(e.actor_id), "acting_for": who(e.acting_for_id),
-             "comments": e.comment, "details": e.details} for e in entries]
+             "actor": who(actor_login, actor_name), "acting_for": who(for_login, for_name),
+             "comments": e.comment, "details": e.details}
+            for e, actor_login, actor_name, for_login, for_name in rows]
+
+
+_HISTORY = {}
+
+
+def _history_statement(limit):
+    statement = _HISTORY.get(limit)
+    if statement is None:
+        actor, acting_for = aliased(User), aliased(User)
+        statement = (select(HistoryEntry, actor.login, actor.fullname,
+                            acting_for.login, acting_for.fullname)
+                     .outerjoin(actor, actor.id == HistoryEntry.actor_id)
+                     .outerjoin(acting_for, acting_for.id == HistoryEntry.acting_for_id)
+                     .where(HistoryEntry.node_id == bindparam("node_id"))
+                     .order_by(HistoryEntry.when.desc(), HistoryEntry.id.desc()))
+        if limit:
+            statement = statement.limit(limit)
+        statement = _HISTORY.setdefault(limit, statement)
+    return statement
 
 
 def node_page(context, request):

@@ -1,0 +1,80 @@
+"""The number of SQL statements a page costs, so that a change which adds a query to
+every request (a look-up per request, a lazy load in the security policy) fails here
+rather than only in bench/views.py.
+
+A document seen by its professional costs: the user with their identity facts (one
+query), the document's lineage with the local roles on each node (one query) and, for
+the page, its history with the people named in it (one query)."""
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event
+
+from tests.conftest import login
+
+DOCUMENT = "/cabinets/parc/patients/leroy/documents/consentement"
+
+
+@contextmanager
+def statements(engine):
+    seen = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def selects(seen):
+    """The statements that read or write data (not BEGIN/COMMIT/SAVEPOINT)."""
+    return [s for s in seen if s.lstrip().split(None, 1)[0].upper()
+            in ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")]
+
+
+@pytest.fixture
+def engine(demo):
+    return demo.registry["db_engine"]
+
+
+def test_document_json_costs_two_queries(engine, api):
+    client = api("dr.martin")
+    with statements(engine) as seen:
+        response = client.get(DOCUMENT)
+    assert response.json["review_state"] == "sent"
+    assert len(selects(seen)) == 2, "\n\n".join(selects(seen))
+
+
+def test_document_page_costs_three_queries(engine, testapp):
+    login(testapp, "dr.martin")
+    with statements(engine) as seen:
+        page = testapp.get(DOCUMENT)
+    assert "Consentement éclairé" in page.text
+    assert len(selects(seen)) == 3, "\n\n".join(selects(seen))
+
+
+def test_secretary_costs_the_delegation_look_up_only_when_needed(engine, api):
+    """sec.dupont acts for dr.martin: the delegation is read (with the professional)
+    only because the secretary's own roles do not grant the view."""
+    client = api("sec.dupont")
+    with statements(engine) as seen:
+        response = client.get(DOCUMENT)
+    assert response.json["review_state"] == "sent"
+    own_queries = 2
+    assert own_queries < len(selects(seen)) <= own_queries + 4, "\n\n".join(selects(seen))
+
+
+def test_an_unaccepted_terms_version_still_stops_the_user(engine, api, db, clock):
+    """The terms check reads no table of its own; a newly published version must still
+    stop the next request of a user who has not accepted it."""
+    from cabinet.terms import publish
+
+    client = api("dr.martin")
+    with db() as request:
+        publish(request, "2099-01", "Nouvelles conditions.")
+    response = client.get(DOCUMENT, status=403)
+    assert response.json["type"] == "TermsNotAccepted"
+    assert "2099-01" in response.json["message"]
