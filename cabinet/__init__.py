@@ -35,6 +35,8 @@ def main(global_config=None, **settings):
     with Configurator(settings=settings, root_factory=root_factory,
                       session_factory=session_factory) as config:
         config.include("pyramid_jinja2")
+        config.add_renderer(".jinja2",
+                            "cabinet.views.renderers.search_path_renderer_factory")
         config.include("cabinet.models")
         config.include("cabinet.services")
         config.include("cabinet.mail")
