@@ -36,38 +36,38 @@ def selects(seen):
 
 
 @pytest.fixture
-def engine(demo):
+def db_engine(demo):
     return demo.registry["db_engine"]
 
 
-def test_document_json_costs_two_queries(engine, api):
+def test_document_json_costs_two_queries(db_engine, api):
     client = api("dr.martin")
-    with statements(engine) as seen:
+    with statements(db_engine) as seen:
         response = client.get(DOCUMENT)
     assert response.json["review_state"] == "sent"
     assert len(selects(seen)) == 2, "\n\n".join(selects(seen))
 
 
-def test_document_page_costs_three_queries(engine, testapp):
+def test_document_page_costs_three_queries(db_engine, testapp):
     login(testapp, "dr.martin")
-    with statements(engine) as seen:
+    with statements(db_engine) as seen:
         page = testapp.get(DOCUMENT)
     assert "Consentement éclairé" in page.text
     assert len(selects(seen)) == 3, "\n\n".join(selects(seen))
 
 
-def test_secretary_costs_the_delegation_look_up_only_when_needed(engine, api):
+def test_secretary_costs_the_delegation_look_up_only_when_needed(db_engine, api):
     """sec.dupont acts for dr.martin: the delegation is read (with the professional)
     only because the secretary's own roles do not grant the view."""
     client = api("sec.dupont")
-    with statements(engine) as seen:
+    with statements(db_engine) as seen:
         response = client.get(DOCUMENT)
     assert response.json["review_state"] == "sent"
     own_queries = 2
     assert own_queries < len(selects(seen)) <= own_queries + 4, "\n\n".join(selects(seen))
 
 
-def test_an_unaccepted_terms_version_still_stops_the_user(engine, api, db, clock):
+def test_an_unaccepted_terms_version_still_stops_the_user(db_engine, api, db):
     """The terms check reads no table of its own; a newly published version must still
     stop the next request of a user who has not accepted it."""
     from cabinet.terms import publish
@@ -78,3 +78,12 @@ def test_an_unaccepted_terms_version_still_stops_the_user(engine, api, db, clock
     response = client.get(DOCUMENT, status=403)
     assert response.json["type"] == "TermsNotAccepted"
     assert "2099-01" in response.json["message"]
+
+
+def test_a_page_view_does_not_resend_the_session_cookie(demo, testapp):
+    """Reading a page changes nothing in the session: no new signed cookie is sent
+    (the flash queue is only popped when it holds a message)."""
+    login(testapp, "dr.martin")
+    page = testapp.get(DOCUMENT)
+    assert "Consentement éclairé" in page.text
+    assert "Set-Cookie" not in page.headers
