@@ -156,6 +156,13 @@ def my_access(request):
 
 
 def _validate(schema, body):
+    """The body's values, or 422 naming each field that is invalid or that a client
+    may not set (state, owner, path ... : what is not in the type's schema)."""
+    unknown = {key: "Ce champ n'existe pas ou ne peut pas être modifié ainsi."
+               for key in body if schema.get(key) is None}
+    if unknown:
+        raise errors.unprocessable(
+            f"Fields that cannot be set: {', '.join(sorted(unknown))}.", errors=unknown)
     try:
         return schema.deserialize(body)
     except colander.Invalid as exc:
