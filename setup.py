@@ -38,7 +38,8 @@ requires = [
 ]
 
 tests_require = ["pytest", "webtest", "hypothesis", "pytest-xdist",
-                 "aiosmtpd"]  # tests/smtp.py: a real SMTP server receiving the mail sent
+                 "aiosmtpd",     # tests/smtp.py: a real SMTP server receiving the mail sent
+                 "playwright"]   # tests/browser: drives Debian's chromium (no download)
 
 setup(
     name="cabinet",

@@ -1,0 +1,79 @@
+"""Real-browser journeys: Playwright for Python driving Debian's chromium (never a
+downloaded browser) against a real waitress server on a free loopback port, with a
+fresh database holding the demo data and a real SMTP server receiving the mail.
+
+Each journey ends with a screenshot of its last page in ``var/screenshots/`` at
+desktop (1280x800) and phone (390x844) sizes."""
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.functional.test_concurrency import serving
+from tests.smtp import mail_settings, smtp_server  # noqa: F401
+
+CHROMIUM = os.environ.get("CABINET_CHROMIUM", "/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not shutil.which(CHROMIUM):
+        pytest.fail(f"chromium is missing at {CHROMIUM}: install Debian's package "
+                    "(apt-get install -y chromium) or set CABINET_CHROMIUM")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-background-networking",
+                  "--disable-component-update"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def settings(settings, mail_settings):  # noqa: F811
+    return {**settings, **mail_settings}
+
+
+@pytest.fixture
+def live_server(demo):
+    """The demo application served by waitress: its base URL."""
+    with serving(demo) as (host, port):
+        yield f"http://{host}:{port}"
+
+
+@pytest.fixture
+def person(browser, live_server):
+    """``person()``: a new browser window (its own cookies), at desktop size."""
+    contexts = []
+
+    def make():
+        context = browser.new_context(viewport=DESKTOP, base_url=live_server,
+                                      locale="fr-FR")
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def screenshot(page, name):
+    """The page as shown on a desktop and on a phone."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
+        page.set_viewport_size(size)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"), full_page=True)
+    page.set_viewport_size(DESKTOP)
+
+
+def log_in(page, login, password="demo"):
+    page.goto("/login")
+    page.get_by_label("Identifiant").fill(login)
+    page.get_by_label("Mot de passe").fill(password)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_load_state()
