@@ -35,6 +35,7 @@ requires = [
     "PyYAML",
     "limits",
     "pyramid_mailer",  # cabinet/mail.py: transactional mail (SMTP, .eml files in development)
+    "phonenumbers",  # cabinet/patient_login.py: phone numbers of LU, FR, BE, DE (A3)
 ]
 
 tests_require = ["pytest", "webtest", "hypothesis", "pytest-xdist",
@@ -60,6 +61,7 @@ setup(
         "paste.app_factory": ["main = cabinet:main"],
         "console_scripts": [
             "initialize_cabinet_db = cabinet.scripts.initialize_db:main",
+            "cabinet_blob_gc = cabinet.blobs:gc_main",  # issue #4: blob orphans
         ],
     },
 )

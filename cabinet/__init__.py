@@ -40,6 +40,8 @@ def main(global_config=None, **settings):
         config.include("cabinet.models")
         config.include("cabinet.services")
         config.include("cabinet.mail")
+        config.include("cabinet.sms")
+        config.include("cabinet.otp")
         config.include("cabinet.registry")
         config.include("cabinet.workflow")
         config.include("cabinet.security")

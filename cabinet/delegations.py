@@ -14,7 +14,8 @@ import colander
 from sqlalchemy import select
 
 from cabinet.content import add_node
-from cabinet.interfaces import IClock
+from cabinet.interfaces import IAfterTransition, IClock
+from cabinet.locks import lock_node
 from cabinet.mail import send_mail
 from cabinet.matricule import InvalidMatricule, check_matricule
 from cabinet.models import Delegation, Group, LocalRole, Professional, User
@@ -31,8 +32,12 @@ MIN_PASSWORD = 10
 NOBODY = "Aucune personne ne porte ce matricule dans le registre national."
 DUPLICATE = ("Cette personne a déjà une délégation invitée ou active pour ce "
              "professionnel : terminez-la ou annulez-la d'abord.")
-LINK_INVALID = ("Ce lien d'invitation n'est pas valable ou a déjà été utilisé. "
+LINK_INVALID = ("Ce lien d'invitation n'est pas valable. "
                 "Demandez au professionnel de vous inviter à nouveau.")
+LINK_USED = ("Ce lien d'invitation a déjà été utilisé : le compte est créé, "
+             "connectez-vous avec lui.")
+LINK_CANCELLED = ("Cette invitation a été annulée ou a pris fin. Demandez au "
+                  "professionnel de vous inviter à nouveau.")
 LINK_EXPIRED = ("Ce lien d'invitation a expiré (il est valable 7 jours). "
                 "Demandez au professionnel de vous inviter à nouveau.")
 
@@ -143,12 +148,16 @@ def check_details(request, data, *, need_email=True):
 def live_delegation(session, professional, *, matricule=None, group_id=None):
     """An invited or active delegation of ``professional`` for that person or group.
 
-    The professional's row is locked first (PostgreSQL), so that two requests adding
-    the same person at once are serialised and the second sees the first's."""
-    session.execute(select(Professional.id).where(Professional.id == professional.id)
-                    .with_for_update(of=Professional.__table__))
-    stmt = select(Delegation).where(Delegation.professional_id == professional.id,
-                                    Delegation.state.in_(LIVE_STATES))
+    One live delegation per professional and person (or group) is a rule over two
+    tables (the state is in ``nodes``), which no unique index can state. So the
+    professional's row is locked first (cabinet.locks.lock_node: FOR UPDATE on
+    PostgreSQL, the write lock on SQLite), in every path that adds a delegation: of two
+    requests adding the same person at once, the second waits for the first's commit,
+    then finds its delegation here and answers 409; never two live delegations."""
+    lock_node(session, professional.id)
+    stmt = (select(Delegation).execution_options(populate_existing=True)
+            .where(Delegation.professional_id == professional.id,
+                   Delegation.state.in_(LIVE_STATES)))
     if matricule is not None:
         stmt = stmt.where(Delegation.matricule == matricule)
     else:
@@ -237,20 +246,29 @@ def create_group_delegation(request, professional, group, details):
 # -- the invitation link ----------------------------------------------------------------------
 
 def delegation_for_token(request, token):
-    """The invited delegation of a link, or DelegationInvalid (reused, expired).
+    """The invited delegation of a link, or DelegationInvalid: unknown link 404, used
+    409, cancelled or expired 410.
 
-    On POST the row is locked (PostgreSQL): of two requests using one link at once,
-    the second waits, then no longer finds the (cleared) hash: "already used"."""
+    The link's hash stays on the delegation after use, so that a used link is told
+    apart from a wrong one. On POST the delegation's row is locked before its state is
+    read (cabinet.locks.lock_node): of two requests using one link at once, the second
+    waits for the first's commit, then finds the delegation active: "already used"
+    (409), and creates nothing."""
     if not token or len(token) > 200:
         raise DelegationInvalid({"token": LINK_INVALID}, status=404)
-    found = select(Delegation.id).where(Delegation.invitation_hash == token_hash(token))
-    if request.method == "POST":
-        found = found.with_for_update()
-    delegation_id = request.dbsession.scalar(found)
-    delegation = request.dbsession.get(Delegation, delegation_id) \
-        if delegation_id is not None else None
-    if delegation is None or delegation.state != "invited":
+    session = request.dbsession
+    delegation_id = session.scalar(select(Delegation.id).where(
+        Delegation.invitation_hash == token_hash(token)))
+    if delegation_id is None:
         raise DelegationInvalid({"token": LINK_INVALID}, status=404)
+    if request.method == "POST":
+        lock_node(session, delegation_id)
+    delegation = session.scalar(select(Delegation).where(Delegation.id == delegation_id)
+                                .execution_options(populate_existing=True))
+    if delegation.state != "invited":
+        if delegation.delegate_id is not None:
+            raise DelegationInvalid({"token": LINK_USED}, status=409)
+        raise DelegationInvalid({"token": LINK_CANCELLED}, status=410)
     if delegation.invitation_expires <= request.registry.getUtility(IClock).now():
         raise DelegationInvalid({"token": LINK_EXPIRED}, status=410)
     return delegation
@@ -284,8 +302,7 @@ def accept_invitation(request, delegation, data):
                 password_hash=hash_password(password), matricule=delegation.matricule)
     session.add(user)
     session.flush()
-    delegation.delegate_id = user.id
-    delegation.invitation_hash = None      # single use
+    delegation.delegate_id = user.id       # single use: the link now says "used"
     _grant(session, delegation, user.principal)
     entry = fire(request, delegation, "accept", automatic=True,
                  comment="Compte créé depuis le lien d'invitation.")
@@ -357,3 +374,20 @@ def cabinet_professionals(request, cabinet):
     return list(request.dbsession.scalars(
         select(Professional).where(Professional.user_id.in_(user_ids))
         .order_by(Professional.title)))
+
+
+# -- ending by hand -------------------------------------------------------------------------
+
+def date_the_end(event):
+    """IAfterTransition: a delegation ended by hand (``end``) ends today, and its end
+    date says so (it may have had none, or a later one)."""
+    delegation = event.object
+    if event.transition != "end" or not isinstance(delegation, Delegation):
+        return
+    ended = today(event.request)
+    if delegation.end_date is None or delegation.end_date > ended:
+        delegation.end_date = ended
+
+
+def includeme(config):
+    config.add_subscriber(date_the_end, IAfterTransition)

@@ -4,8 +4,9 @@ to whom, through which delegation) behind each answer."""
 from pyramid.authorization import ACLHelper, Authenticated
 
 from cabinet.interfaces import IClock
+from cabinet.roles import DERIVED_ROLES
 from cabinet.security import (
-    acting_for_list, base_principals, delegation_covers, lineage_roles,
+    acting_for_list, base_principals, delegation_covers, derived_roles, lineage_roles,
 )
 
 _helper = ACLHelper()
@@ -33,6 +34,11 @@ def _role_sources(request, context, principals, names):
             if principal in principals:
                 sources.setdefault(role, []).append(
                     {"path": node.path, "principal": names.get(principal, principal)})
+    # a document shared with the patient / guardians / correspondents: their role's
+    # grants, then the document's sharing row (cabinet.document_sharing)
+    for role in derived_roles(request, context, set(sources)):
+        sources[role] = sources[DERIVED_ROLES[role]] + [
+            {"path": context.path, "principal": f"role:{DERIVED_ROLES[role]}"}]
     return sources
 
 

@@ -91,3 +91,33 @@ class IPersonRegistry(Interface):
         """A dict {matricule, first_name, last_name, birth_date (date), address} for a
         valid 13-digit matricule, or None when no person holds it. Raises
         cabinet.registry.RegistryUnavailable when the registry cannot be reached."""
+
+
+class ISmsGateway(Interface):
+    """Sends text messages (cabinet/sms.py: file in development, HTTP in production)."""
+
+    def send(to, text):
+        """Send ``text`` to the phone number ``to`` (E.164, e.g. +352621123456).
+        Raises cabinet.sms.SmsError when the gateway refuses or cannot be reached."""
+
+
+class IBlobStorage(Interface):
+    """File storage for documents' bytes (cabinet/blobs.py), content-addressed by
+    SHA-256 and transactional: what is stored becomes reachable when the transaction
+    commits, never when it aborts."""
+
+    def store(data, transaction_manager):
+        """Keep ``data`` (bytes) to be written with the transaction of
+        ``transaction_manager``; return its SHA-256 (hex)."""
+
+    def exists(sha256):
+        """True when the bytes of ``sha256`` are reachable (committed)."""
+
+    def path(sha256):
+        """The file holding the committed bytes of ``sha256``; raises KeyError when
+        there is none."""
+
+    def collect_garbage(referenced, now=None):
+        """Remove committed files whose hash is not in ``referenced`` and temporary
+        files left by interrupted commits, both once older than the grace period;
+        return what was done (a dict of lists)."""

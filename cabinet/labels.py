@@ -15,6 +15,10 @@ ROLE_TITLES = {
     "space_member": "Membre sans signature",
     "mandatary": "Mandataire",
     "site_admin": "Administrateur du site",
+    "shared_patient": "Patient (document partagé)",
+    "shared_guardian": "Représentant légal (document partagé)",
+    "shared_correspondent": "Correspondant (document partagé)",
+    "mandate_holder": "Titulaire du mandat",
     "authenticated": "Tout utilisateur connecté",
 }
 

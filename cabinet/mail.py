@@ -20,7 +20,8 @@ from pyramid_mailer import get_mailer
 from pyramid_mailer.interfaces import IMailer
 from pyramid_mailer.mailer import DebugMailer, DummyMailer, Mailer
 from pyramid_mailer.message import Message
-from transaction.interfaces import NoTransaction
+
+from cabinet.after_commit import after_commit
 
 log = logging.getLogger(__name__)
 
@@ -73,13 +74,5 @@ def send_mail(request, to, subject, body_text, body_html=None, sender=None):
         html=body_html,
     )
     mailer = request.registry.getUtility(IMailer)
-    tm = getattr(request, "tm", None)
-    try:
-        txn = tm.get() if tm is not None else None
-    except NoTransaction:
-        txn = None
-    if txn is None:
-        _deliver(mailer, message)
-    else:
-        txn.addAfterCommitHook(lambda committed: committed and _deliver(mailer, message))
+    after_commit(request, lambda: _deliver(mailer, message))
     return message

@@ -10,8 +10,10 @@ in one domain.
   per provider space (scope ``mandate.activation``).
 - While a mandate is in effect (``active`` and today not past its end date, whether
   or not the worker has expired it yet), the provider's members hold the computed
-  local role ``mandatary`` on the mandant's space, for the mandate they chose to act
-  under (kept in the session); what they do is recorded as "provider for mandant".
+  local role ``mandatary`` on the mandant's space, and ``mandate_holder`` on that
+  mandate alone (not on the mandant's mandates of other domains), for the mandate they
+  chose to act under (kept in the session); what they do is recorded as "provider for
+  mandant".
 """
 import hashlib
 import re
@@ -24,6 +26,7 @@ from cabinet import errors
 from cabinet.content import add_node
 from cabinet.identity import identity_fact
 from cabinet.interfaces import IClock, IRateLimiter
+from cabinet.locks import lock_node
 from cabinet.models import GroupMember, LocalRole, Mandate, Space, User
 from cabinet.security import ComputedRole
 from cabinet.workflow import fire, record_history
@@ -136,16 +139,24 @@ def create_mandate(request, folder, values):
     """Create the mandate in ``folder`` (<mandant>/mandates); return (mandate, code).
 
     The mandant's invited or active mandate for the same domain ends first
-    (``revoke``, with the reason in its history)."""
+    (``revoke``, with the reason in its history).
+
+    One live holder code per mandant and domain spans two tables (the state is in
+    ``nodes``), so no unique index states it: the mandates folder's row is locked
+    before the live mandates are read (cabinet.locks.lock_node). Of two creations for
+    the same mandant and domain at once, the second waits for the first's commit, then
+    finds its mandate and supersedes it: both answer 201, one code stays live."""
     mandant = folder.__parent__
     problems, provider = check_new_mandate(request, mandant, values)
     if problems:
         raise errors.unprocessable("Some fields are invalid.", errors=problems)
     code = generate_code()
     title = values.get("title") or (f"{DOMAINS[values['domain']]} — {provider.title}")
+    lock_node(request.dbsession, folder.id)
     previous = list(request.dbsession.scalars(select(Mandate).where(
         Mandate.parent_id == folder.id, Mandate.domain == values["domain"],
-        Mandate.state.in_(("invited", "active"))).order_by(Mandate.id)))
+        Mandate.state.in_(("invited", "active"))).order_by(Mandate.id)
+        .execution_options(populate_existing=True)))
     mandate = add_node(request.dbsession, request.registry, folder, "Mandate",
                        title=title, owner=request.identity, provider_id=provider.id,
                        domain=values["domain"],
@@ -281,13 +292,24 @@ def acting_for_info(request, mandate):
 
 
 def mandate_roles(request):
-    """Computed roles (cabinet.security): ``mandatary`` on the chosen mandant's space."""
+    """Computed roles (cabinet.security) of the mandate the user acts under:
+    ``mandatary`` on the mandant's space (its workflow gives ``space:view``) and
+    ``mandate_holder`` on that mandate alone (``mandate:view`` while active).
+
+    A mandate is given for one domain (the mandant defines its perimeter): what the
+    provider may see is the mandant's space and its own mandate, never the mandant's
+    other mandates (other domains, other providers, their dates). The spaces hold no
+    domain-specific content yet; whatever gets added under a space for a domain must
+    grant ``mandatary`` only where its domain is the mandate's (``mandate.domain``)."""
     mandate = acting_mandate(request)
     if mandate is None:
         return []
     mandant = mandant_of(mandate)
+    acting_for = acting_for_info(request, mandate)
     return [ComputedRole(path=mandant.path, role="mandatary", source=mandate,
-                         acting_for=acting_for_info(request, mandate))]
+                         acting_for=acting_for),
+            ComputedRole(path=mandate.path, role="mandate_holder", source=mandate,
+                         acting_for=acting_for)]
 
 
 def choose(request, reference):

@@ -22,6 +22,15 @@ GRANTABLE_ROLES = (
     "space_member",    # professional space: member without signature
     "mandatary",       # a provider acting for another company under a mandate
     "site_admin",      # site administrator (held on the root): publishes the terms of use
+    # documents (issue #4, cabinet.document_sharing): held on a document shared with
+    # its patient / guardians / correspondents (see DERIVED_ROLES)
+    "shared_patient",
+    "shared_guardian",
+    "shared_correspondent",
+    # mandates (issue #3, cabinet.mandates): computed, never stored: the provider's
+    # members acting under a mandate hold it on that mandate only (not on the mandant's
+    # other mandates, of other domains or providers)
+    "mandate_holder",
 )
 
 ROLES = (AUTHENTICATED,) + GRANTABLE_ROLES
@@ -45,6 +54,8 @@ _ACTIONS = {
     "history": ("view",),
     "permissions": ("view",),
     "terms": ("publish",),
+    # set: give an account its certificate serial number (development source only)
+    "certificate": ("set",),
 }
 
 PERMISSIONS = frozenset(f"{kind}:{action}" for kind, actions in _ACTIONS.items()
@@ -60,3 +71,15 @@ NEVER_DELEGATED = frozenset({
     "delegation:add", "delegation:accept", "delegation:end", "delegation:cancel",
     "sharing:manage",
 })
+
+#: Roles given on a node to whoever holds another role there (issue #4): a local role
+#: row (node, principal ``role:<source>``, role) means that every holder of
+#: ``<source>`` on the node (granted on it or an ancestor) also holds ``role`` on
+#: that node itself (not below it). cabinet.document_sharing writes such rows on the
+#: documents shared with the patient, guardians or correspondents of the record;
+#: cabinet.security and cabinet.search evaluate them. role -> source role.
+DERIVED_ROLES = {
+    "shared_patient": "patient",
+    "shared_guardian": "guardian",
+    "shared_correspondent": "correspondent",
+}

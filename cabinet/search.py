@@ -11,10 +11,10 @@ bounded by that cap (see capped_count_statement).
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import and_, false, func, or_, select, union, union_all
+from sqlalchemy import and_, exists, false, func, or_, select, union, union_all
 
 from cabinet.models import CONTENT_TYPES, SEARCHABLE_TYPES, LocalRole, Node
-from cabinet.roles import AUTHENTICATED
+from cabinet.roles import AUTHENTICATED, DERIVED_ROLES
 
 MAX_EXACT_TOTAL = 10_000
 SORT_COLUMNS = {"modified": Node.modified, "created": Node.created, "title": Node.title,
@@ -77,10 +77,33 @@ def readable_branches(request, types=SEARCHABLE_TYPES):
                 by_type.append(Node.type == identity)
             else:
                 by_type.append(and_(Node.type == identity, Node.state.in_(states)))
+        by_type += derived_conditions(workflows, types, roles)
         if by_type:
             branches.append((path, and_(subtree(path), or_(*by_type)) if path != "/"
                              else or_(*by_type)))
     return branches
+
+
+def derived_conditions(workflows, types, roles):
+    """Conditions for the roles a node gives to holders of ``roles`` by its own rows
+    ``(node, "role:<source>", role)`` (cabinet.roles.DERIVED_ROLES, as
+    cabinet.security.derived_roles): the type, the states where that role may view,
+    and an EXISTS on the node's local roles (the unique index of local_roles)."""
+    conditions = []
+    for role, source in sorted(DERIVED_ROLES.items()):
+        if source not in roles:
+            continue
+        for portal_type in types:
+            cls = CONTENT_TYPES[portal_type]
+            states = viewable_states(workflows, cls, {role})
+            if not states:
+                continue
+            marker = exists().where(LocalRole.node_id == Node.id,
+                                    LocalRole.principal == f"role:{source}",
+                                    LocalRole.role == role)
+            conditions.append(and_(Node.type == cls.__mapper__.polymorphic_identity,
+                                   Node.state.in_(states), marker))
+    return conditions
 
 
 def readable_filter(request, types=SEARCHABLE_TYPES):

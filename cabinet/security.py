@@ -3,9 +3,11 @@ and whether the context's ACL (from its workflow state) grants a permission.
 
 Principals on a context: ``system.Everyone``, ``system.Authenticated``, ``user:<id>``,
 ``group:<id>``, and ``role:<role>`` for every local role granted to one of those on the
-context or any of its parents. A user with a delegation in effect from professional P
-is also checked with P's principals (P's local roles on the same lineage), except for
-the permissions the delegation's scope does not cover.
+context or any of its parents, plus the roles a node gives on itself to the holders
+of another role (cabinet.roles.DERIVED_ROLES: a document shared with the patient of
+its record, cabinet.document_sharing). A user with a delegation in effect from
+professional P is also checked with P's principals (P's local roles on the same
+lineage), except for the permissions the delegation's scope does not cover.
 """
 import hashlib
 from dataclasses import dataclass
@@ -17,7 +19,7 @@ from sqlalchemy.orm import object_session
 from cabinet.identity import identity_fact, load_identity
 from cabinet.interfaces import IClock
 from cabinet.models import Delegation, GroupMember, LocalRole, Node, User, joined_text
-from cabinet.roles import NEVER_DELEGATED, SIGNING_PERMISSIONS
+from cabinet.roles import DERIVED_ROLES, NEVER_DELEGATED, SIGNING_PERMISSIONS
 
 SESSION_USER = "auth.userid"
 
@@ -124,8 +126,11 @@ class SecurityPolicy:
             if allowed:
                 return AllowedThrough(allowed, delegation=acting.delegation)
         for computed in computed_roles_on(request, context):
+            # a computed role also gives the roles derived from it here (a guardian by
+            # rule holds shared_guardian on the documents shared with guardians)
+            held = {computed.role} | derived_roles(request, context, {computed.role})
             allowed = self.helper.permits(
-                context, principals_on(request, context) | {f"role:{computed.role}"},
+                context, principals_on(request, context) | {f"role:{r}" for r in held},
                 permission)
             if allowed:
                 return AllowedThrough(allowed, computed=computed)
@@ -230,7 +235,21 @@ def principals_on(request, context, principals=None):
     if len(principals) == 1:        # anonymous: no local roles to look up
         return principals
     roles = roles_on(request, context, principals)
+    roles |= derived_roles(request, context, roles)
     return principals | {f"role:{role}" for role in roles}
+
+
+def derived_roles(request, context, roles):
+    """The roles that rows ``(context, "role:<source>", role)`` give on ``context``
+    itself to a holder of ``roles`` (cabinet.roles.DERIVED_ROLES; e.g. the patient of
+    a record holds ``shared_patient`` on the documents shared with the patient)."""
+    if not roles or getattr(context, "id", None) is None:
+        return set()
+    grants = next((grants for node, grants in lineage_roles(request, context)
+                   if node is context), ())
+    return {role for principal, role in grants
+            if principal.startswith("role:") and DERIVED_ROLES.get(role) == principal[5:]
+            and principal[5:] in roles}
 
 
 def active_delegations(session, user, today):

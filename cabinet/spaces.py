@@ -19,6 +19,7 @@ from zope.interface import Interface, implementer
 from cabinet import errors
 from cabinet.content import add_node, free_name
 from cabinet.interfaces import IAfterTransition, IClock
+from cabinet.locks import lock_node
 from cabinet.models import LocalRole, Membership, Node, User
 from cabinet.workflow import record_history
 
@@ -109,9 +110,65 @@ def set_certificate_serial(session, user, serial):
         holder = session.scalar(select(User.id).where(User.certificate_serial == serial,
                                                       User.id != user.id))
         if holder is not None:
-            raise errors.conflict("Ce numéro de certificat appartient déjà à un autre "
-                                  "compte.")
+            taken = "Ce numéro de certificat appartient déjà à un autre compte."
+            raise errors.conflict(taken, errors={"certificate_serial": taken})
     user.certificate_serial = serial
+
+
+def administrators_set_certificates(registry):
+    """Whether site administrators set the accounts' certificate numbers: only with
+    the development source (the number stored on the account). In production the TLS
+    proxy's header is the only source, and the pages that set numbers do not exist."""
+    source = registry.queryUtility(ICertificateSource)
+    if source is not None:
+        return isinstance(source, AccountCertificates)
+    factory = _certificate_source_factory(registry.settings or {})
+    return isinstance(factory, type) and issubclass(factory, AccountCertificates)
+
+
+def _certificate_source_factory(settings):
+    return DottedNameResolver().maybe_resolve(
+        settings.get("cabinet.certificates", "cabinet.spaces.AccountCertificates"))
+
+
+NO_ACCOUNT = "Aucun compte ne porte cet identifiant."
+
+
+def assign_certificate(request, login, serial):
+    """A site administrator gives the account ``login`` the certificate serial number
+    ``serial`` (development; None or "" removes it). 422 naming the field for a bad
+    login or number, 409 when another account holds the number. Recorded in the site's
+    history with the old and new numbers. Returns the user.
+
+    The site's row is locked first (cabinet.locks): two administrators giving one
+    number to two accounts at once are serialised, the second gets 409 (rather than the
+    unique index's error)."""
+    session = request.dbsession
+    login = login.strip().lower() if isinstance(login, str) else ""
+    serial = serial.strip() if isinstance(serial, str) else serial
+    if serial == "":
+        serial = None
+    problems = {}
+    if serial is not None:
+        problem = certificate_problem(serial)
+        if problem:
+            problems["certificate_serial"] = problem
+    user = session.scalar(select(User).where(User.login == login)) if login else None
+    if user is None:
+        problems["login"] = NO_ACCOUNT if login else "L'identifiant du compte est obligatoire."
+    if problems:
+        raise errors.unprocessable("Some fields are invalid.", errors=problems)
+    site = request.root
+    lock_node(session, site.id)
+    old = session.scalar(select(User.certificate_serial).where(User.id == user.id)
+                         .execution_options(populate_existing=True))
+    set_certificate_serial(session, user, serial)
+    if old != serial:
+        record_history(request, site, "certificate",
+                       grant=request.has_permission("certificate:set", site),
+                       details={"user": user.login, "from": old, "to": serial})
+    session.flush()
+    return user
 
 
 # -- the members of a space -------------------------------------------------------------
@@ -176,6 +233,9 @@ def invite(request, folder, certificate, role):
     if problems:
         raise errors.unprocessable("Some fields are invalid.", errors=problems)
     session = request.dbsession
+    # of two invitations of one certificate at once, the second waits here for the
+    # first's commit, then finds it: 409, never two (cabinet.locks)
+    lock_node(session, folder.id)
     existing = session.scalar(select(Membership).where(
         Membership.parent_id == folder.id, Membership.certificate == certificate,
         Membership.state.in_(("invited", "active"))))
@@ -308,7 +368,6 @@ def member_rows(request, folder, rows):
 
 def includeme(config):
     settings = config.get_settings()
-    factory = DottedNameResolver().maybe_resolve(
-        settings.get("cabinet.certificates", "cabinet.spaces.AccountCertificates"))
+    factory = _certificate_source_factory(settings)
     config.registry.registerUtility(factory(settings), ICertificateSource)
     config.add_subscriber(after_membership_transition, IAfterTransition)

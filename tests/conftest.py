@@ -67,8 +67,9 @@ def empty_tables(engine):
 
 
 @pytest.fixture
-def settings(engine, database_url):
+def settings(engine, database_url, tmp_path):
     return {
+        "cabinet.blobs.path": str(tmp_path / "blobs"),   # issue #4: blob storage
         "sqlalchemy.url": database_url,
         "cabinet.engine": engine,
         "cabinet.workflows": str(HERE / "workflows"),

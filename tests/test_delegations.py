@@ -99,12 +99,12 @@ def test_add_secretary_without_account_mail_link_account_login_patients(
     login(testapp, "marc.schmit", "un mot de passe")
     accept_terms(testapp)
     page = testapp.get("/cabinets/parc/patients")
-    assert "Lucie Leroy" in page.text and "Hugo Bernard" in page.text
+    assert "Léa Leroy" in page.text and "Hugo Bernard" in page.text
     home = testapp.get("/")
     assert "Vous agissez pour Dr Paul Martin" in home.text
 
-    # the link is single-use
-    again = testapp.get(local_path(link), status=404)
+    # the link is single-use: used, it says so (409), and creates nothing more
+    again = testapp.get(local_path(link), status=409)
     assert "déjà été utilisé" in again.text
     with db() as request:
         user = request.dbsession.scalar(select(User).where(User.login == "marc.schmit"))
@@ -112,7 +112,7 @@ def test_add_secretary_without_account_mail_link_account_login_patients(
         d = request.dbsession.scalar(select(Delegation).where(
             Delegation.matricule == SCHMIT))
         assert d.state == "active" and d.delegate_id == user.id
-        assert d.invitation_hash is None
+        assert d.invitation_hash is not None      # kept: a used link is recognised
         assert request.dbsession.scalar(select(LocalRole.role).where(
             LocalRole.node_id == d.id, LocalRole.principal == user.principal)) == "delegate"
 
@@ -150,7 +150,7 @@ def test_boundary_dates_with_the_moved_clock(demo, api, clock):
     clock.set(datetime(2026, 3, 11, 23, 0))
     api("sec.dupont").get(patient, status=403)
     clock.set(datetime(2026, 3, 12, 8, 0))
-    assert api("sec.dupont").get(patient).json["title"] == "Lucie Leroy"
+    assert api("sec.dupont").get(patient).json["title"] == "Léa Leroy"
     clock.set(datetime(2026, 3, 20, 18, 0))
     assert api("sec.dupont").get(patient).status_int == 200
     clock.set(datetime(2026, 3, 21, 0, 1))                  # nobody pressed a button
@@ -181,6 +181,8 @@ def test_end_and_cancel(demo, api, testapp, db):
     martin = api("dr.martin")
     response = martin.post(f"{DELEGATIONS}/sec-dupont/@workflow/end")
     assert response.json["review_state"] == "ended"
+    # ended by hand: it ends today (the clock's), and its end date says so
+    assert martin.get(f"{DELEGATIONS}/sec-dupont").json["end_date"] == "2026-03-10"
     api("sec.dupont").get("/cabinets/parc/patients/leroy", status=403)
     martin.post(f"{DELEGATIONS}/sec-dupont/@workflow/end", status=409)
     response = martin.post(f"{DELEGATIONS}/invitation-faber/@workflow/cancel")
@@ -409,9 +411,28 @@ def test_expired_and_reused_invitation_links(demo, api, testapp, clock, smtp_ser
     page = form.submit(status=400)
     assert "déjà pris" in page.text and "pas identiques" in page.text
     assert create_account(testapp, link).status_int == 303
-    page = testapp.get(local_path(link), status=404)
+    page = testapp.get(local_path(link), status=409)
     assert "déjà été utilisé" in page.text
-    testapp.get("/@@invitation/not-a-token", status=404)
+    form = last_form(testapp.get("/login"))
+    page = testapp.post(local_path(link), {
+        "csrf_token": form["csrf_token"].value, "login": "marc.bis",
+        "fullname": "Marc Schmit", "password": "un mot de passe",
+        "password_confirm": "un mot de passe"}, status=409)
+    assert "déjà été utilisé" in page.text
+    with db() as request:
+        assert request.dbsession.scalar(select(User.id).where(User.login == "marc.bis")) \
+            is None
+    page = testapp.get("/@@invitation/not-a-token", status=404)
+    assert "pas valable" in page.text
+
+
+def test_a_cancelled_invitation_link_says_so(demo, api, testapp, smtp_server):  # noqa: F811
+    martin = api("dr.martin")
+    created = martin.post(DELEGATIONS, body(), status=201).json
+    link = link_from(smtp_server.wait_for(1)[0])
+    martin.post(created["@id"].replace("http://localhost", "") + "/@workflow/cancel")
+    page = testapp.get(local_path(link), status=410)
+    assert "annulée" in page.text
 
 
 def test_posting_a_delegation_to_the_professional_goes_through_the_same_checks(demo, api):

@@ -419,6 +419,44 @@ def test_search_agrees_with_the_acl_for_a_mandatary(weber, fidu, db, second_mand
     assert "/spaces/fidu-conseil" in seen[""]
 
 
+def test_a_mandatary_sees_its_own_mandate_not_the_mandants_others(weber, fidu, api,
+                                                                  second_mandant):
+    """The mandate's domain is its perimeter: acting under the demo's "facturation"
+    mandate, Fidu sees the mandant's space and that mandate, not the mandant's mandates
+    for other domains, whether given to another provider or to Fidu itself."""
+    own = f"{MANDATES}/facturation-fidu"
+    martin = api("dr.martin")                  # administrator of /spaces/boulangerie
+    created = weber.post(MANDATES, new_mandate("comptabilite", provider="boulangerie"),
+                         status=201).json
+    martin.post(f"{second_mandant}/@activate-mandate",
+                {"code": created["activation_code"]}, status=200)
+    other_provider = path_of(created)
+    assert fidu.get("/@act-for").json["current"]["@id"].endswith(own)
+    fidu.get("/spaces/sante-services", status=200)
+    assert fidu.get(own).json["review_state"] == "active"
+    fidu.get(other_provider, status=403)
+    listed = {item["@id"].replace("http://localhost", "") for item in fidu.get(
+        "/@search?portal_type=Mandate&path=/spaces/sante-services").json["items"]}
+    assert listed == {own}
+    # the other provider, under its own mandate, sees only that one
+    martin.post("/@act-for", {"mandate": other_provider})
+    assert martin.get(other_provider).json["domain"] == "comptabilite"
+    martin.get(own, status=403)
+
+    # a second mandate to Fidu itself, for another domain: acting under one, the other
+    # is out of sight
+    declarations = activate(weber, fidu, domain="declarations")
+    fidu.post("/@act-for", {"mandate": own})
+    fidu.get(declarations, status=403)
+    fidu.post("/@act-for", {"mandate": declarations})
+    fidu.get(declarations, status=200)
+    fidu.get(own, status=403)
+    fidu.get("/spaces/sante-services", status=200)
+    # the mandant's administrator sees them all
+    for path in (own, other_provider, declarations):
+        weber.get(path, status=200)
+
+
 # -- pages ------------------------------------------------------------------------------
 
 def test_the_mandant_pages(demo, testapp, clock):

@@ -285,6 +285,13 @@ def bulk_documents(engine, folder_path, count, state="sent", start=None, prefix=
         conn.execute(insert(Document.__table__),
                      [{"id": i, "description": "", "needs_signature": False}
                       for i in new_ids])
+        # what cabinet.document_sharing writes for a document without a type: shared
+        # with the record's patient, guardians and correspondents (issue #4)
+        conn.execute(insert(LocalRole.__table__),
+                     [{"node_id": i, "principal": f"role:{audience}",
+                       "role": f"shared_{audience}"}
+                      for i in new_ids for audience in ("patient", "guardian",
+                                                        "correspondent")])
     return new_ids
 
 

@@ -11,6 +11,10 @@ from .nodes import (  # noqa: F401
 )
 from .access import HistoryEntry, LocalRole  # noqa: F401
 from .terms import TermsAcceptance, TermsVersion  # noqa: F401
+from .otp import DirectoryAccount, OneTimeCode, OneTimeCodeSend  # noqa: F401
+from .documents import (  # noqa: F401
+    CabinetDocumentSettings, DocumentType, PatientSharing,
+)
 
 configure_mappers()
 

@@ -144,13 +144,15 @@ class Cabinet(Node):
     address: Mapped[str] = mapped_column(String(500), default="")
     phone: Mapped[str] = mapped_column(String(32), default="")
     email: Mapped[str] = mapped_column(String(254), default="")
+    #: guardians of minors see the minors' documents (A3; a patient may override)
+    minors_access_documents: Mapped[bool] = mapped_column(Boolean, default=False)
 
     __mapper_args__ = {"polymorphic_identity": "cabinet"}
     portal_type = "Cabinet"
     workflow_name = "cabinet"
     permission_prefix = "cabinet"
     subfolders = {"patients": "Patient"}
-    fields = ("address", "phone", "email")
+    fields = ("address", "phone", "email", "minors_access_documents")
 
 
 @implementer(i.IPatient)
@@ -160,17 +162,38 @@ class Patient(Node):
                                     primary_key=True)
     first_name: Mapped[str] = mapped_column(String(200), default="")
     last_name: Mapped[str] = mapped_column(String(200), default="")
-    birth_date: Mapped[date | None] = mapped_column(Date)
+    birth_date: Mapped[date | None] = mapped_column(Date, index=True)
     phone: Mapped[str] = mapped_column(String(32), default="")
     email: Mapped[str] = mapped_column(String(254), default="")
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # A3: the guardians of the cabinet directory (parent 1, parent 2, financial
+    # guarantor), who log in with phone + names + birth date (cabinet.patient_login)
+    parent1_first_name: Mapped[str] = mapped_column(String(200), default="")
+    parent1_last_name: Mapped[str] = mapped_column(String(200), default="")
+    parent1_birth_date: Mapped[date | None] = mapped_column(Date, index=True)
+    parent1_phone: Mapped[str] = mapped_column(String(32), default="")
+    parent2_first_name: Mapped[str] = mapped_column(String(200), default="")
+    parent2_last_name: Mapped[str] = mapped_column(String(200), default="")
+    parent2_birth_date: Mapped[date | None] = mapped_column(Date, index=True)
+    parent2_phone: Mapped[str] = mapped_column(String(32), default="")
+    guarantor_first_name: Mapped[str] = mapped_column(String(200), default="")
+    guarantor_last_name: Mapped[str] = mapped_column(String(200), default="")
+    guarantor_birth_date: Mapped[date | None] = mapped_column(Date, index=True)
+    guarantor_phone: Mapped[str] = mapped_column(String(32), default="")
+    #: minors' access for documents: "" follows the cabinet, "on" / "off" override it
+    minors_access: Mapped[str] = mapped_column(String(8), default="")
 
     __mapper_args__ = {"polymorphic_identity": "patient"}
     portal_type = "Patient"
     workflow_name = "patient"
     permission_prefix = "patient"
     subfolders = {"documents": "Document", "questionnaires": "QuestionnaireResponse"}
-    fields = ("first_name", "last_name", "birth_date", "phone", "email")
+    fields = ("first_name", "last_name", "birth_date", "phone", "email",
+              "parent1_first_name", "parent1_last_name", "parent1_birth_date",
+              "parent1_phone", "parent2_first_name", "parent2_last_name",
+              "parent2_birth_date", "parent2_phone", "guarantor_first_name",
+              "guarantor_last_name", "guarantor_birth_date", "guarantor_phone",
+              "minors_access")
 
 
 @implementer(i.IDocument)
@@ -180,6 +203,19 @@ class Document(Node):
                                     primary_key=True)
     description: Mapped[str] = mapped_column(String(2000), default="")
     needs_signature: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: the file (issue #4, migration 0008): SHA-256 of its bytes in the blob storage
+    #: (cabinet.blobs), size, type sniffed from the content, the uploader's file name
+    blob_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    size: Mapped[int | None] = mapped_column(Integer)
+    content_type: Mapped[str] = mapped_column(String(100), default="")
+    file_name: Mapped[str] = mapped_column(String(255), default="")
+    document_type_id: Mapped[int | None] = mapped_column(
+        ForeignKey("document_types.id", ondelete="SET NULL"), index=True)
+    #: sharing overrides of this document (None: as the patient / the type says);
+    #: cabinet.document_sharing turns them into local roles
+    share_patient: Mapped[bool | None] = mapped_column(Boolean)
+    share_guardian: Mapped[bool | None] = mapped_column(Boolean)
+    share_correspondent: Mapped[bool | None] = mapped_column(Boolean)
 
     __mapper_args__ = {"polymorphic_identity": "document"}
     portal_type = "Document"

@@ -87,6 +87,60 @@ def _mandates_demo(request, spaces, mandant, today):
     _state(request, mandate, "active")
 
 
+#: issue #4 (C1, C2): the demo's document types, with whom they are shared by default
+#: (patient, guardians, correspondents), and the type and file of each demo document
+DEMO_DOCUMENT_TYPES = (
+    ("consentement", "Consentement", True, True, True),
+    ("devis", "Devis", True, True, False),
+    ("radiographie", "Radiographie", True, True, True),
+    ("ordonnance", "Ordonnance", True, True, False),
+)
+DEMO_DOCUMENT_FILES = {"consentement": ("consentement", "pdf"), "devis": ("devis", "pdf"),
+                       "radio": ("radiographie", "png"),
+                       "ordonnance": ("ordonnance", "pdf")}
+
+
+def _documents_demo(request, cabinet):
+    """Document types of the cabinet, and real bytes (a small PDF or PNG made in code)
+    in the blob storage for every demo document that has no file yet."""
+    from cabinet.blobs import FileBlobStorage
+    from cabinet.interfaces import IBlobStorage
+    from cabinet.models import Document, DocumentType
+    from cabinet.sample_files import make_pdf, make_png
+    session = request.dbsession
+    types = {}
+    for name, title, patient, guardian, correspondent in DEMO_DOCUMENT_TYPES:
+        doc_type = session.scalar(select(DocumentType).where(
+            DocumentType.cabinet_id == cabinet.id, DocumentType.name == name))
+        if doc_type is None:
+            doc_type = DocumentType(cabinet_id=cabinet.id, name=name, title=title,
+                                    share_patient=patient, share_guardian=guardian,
+                                    share_correspondent=correspondent)
+            session.add(doc_type)
+            session.flush()
+        types[name] = doc_type
+    storage = request.registry.queryUtility(IBlobStorage)
+    documents = session.scalars(select(Document).where(
+        Document.path.startswith(cabinet.path + "patients/"),
+        Document.name.in_(DEMO_DOCUMENT_FILES)))
+    for document in documents:
+        type_name, kind = DEMO_DOCUMENT_FILES[document.name]
+        if document.document_type_id is None:
+            document.document_type_id = types[type_name].id
+        if document.blob_sha256 is None and isinstance(storage, FileBlobStorage):
+            patient = document.path.split("/")[4]
+            if kind == "pdf":
+                data = make_pdf(document.title, f"Cabinet dentaire du Parc - {patient}")
+                content_type, file_name = "application/pdf", f"{document.name}.pdf"
+            else:
+                data = make_png()
+                content_type, file_name = "image/png", f"{document.name}.png"
+            document.blob_sha256 = storage.store(data, request.tm)
+            document.size, document.content_type = len(data), content_type
+            document.file_name = file_name
+    session.flush()
+
+
 DEMO_TERMS_VERSION = "2026-01"
 DEMO_TERMS_TEXT = """Conditions particulières d'utilisation de Cabinet (démonstration)
 
@@ -113,6 +167,16 @@ def _terms(request, root, admin):
     accept_for_all_users(session, terms, now)
 
 
+def _minors_demo(request, patients):
+    """A3: Hugo Leroy, a minor whose parent 1 is Léa Leroy (p.leroy); minors' access
+    for documents is on for his record, so Léa sees it as his guardian."""
+    _child(request, patients, "Patient", "hugo-leroy", "Hugo Leroy", first_name="Hugo",
+           last_name="Leroy", birth_date=date(2015, 6, 1), phone="",
+           parent1_first_name="Léa", parent1_last_name="Leroy",
+           parent1_birth_date=date(1990, 4, 12), parent1_phone="+352621123456",
+           minors_access="on")
+
+
 def load_demo(request):
     session = request.dbsession
     root = ensure_site(request)
@@ -123,8 +187,11 @@ def load_demo(request):
     weber = _user(session, "dr.weber", "Dr Eva Weber", email="weber@parc.example")
     dupont = _user(session, "sec.dupont", "Sophie Dupont", email="dupont@parc.example",
                    matricule=DUPONT_MATRICULE)   # as in cabinet/data/registry.csv
-    leroy = _user(session, "p.leroy", "Lucie Leroy", email="lucie.leroy@example.org",
-                  phone="+352621000001")
+    leroy = _user(session, "p.leroy", "Léa Leroy", email="lea.leroy@example.org",
+                  phone="+352621123456")
+    # A3 (issue #4): the demo's Lucie Leroy became Léa Leroy (a database loaded before)
+    leroy.fullname, leroy.email, leroy.phone = \
+        "Léa Leroy", "lea.leroy@example.org", "+352621123456"
 
     cabinets = root["cabinets"]
     professionals = root["professionals"]
@@ -180,7 +247,7 @@ def load_demo(request):
     _mandates_demo(request, spaces, space, today)
 
     patients = parc["patients"]
-    people = [("leroy", "Lucie", "Leroy", date(1985, 4, 12), "+352621000001"),
+    people = [("leroy", "Léa", "Leroy", date(1990, 4, 12), "+352621123456"),
               ("bernard", "Hugo", "Bernard", date(1979, 9, 3), "+352621000002"),
               ("muller", "Lena", "Muller", date(2012, 1, 22), "+352621000003"),
               ("schmit", "Marc", "Schmit", date(1990, 6, 30), "+352621000004")]
@@ -188,6 +255,8 @@ def load_demo(request):
         patient = _child(request, patients, "Patient", name, f"{first} {last}",
                          first_name=first, last_name=last, birth_date=born, phone=phone)
         if name == "leroy":
+            patient.title, patient.first_name = "Léa Leroy", "Léa"
+            patient.birth_date, patient.phone = date(1990, 4, 12), "+352621123456"
             patient.user_id = leroy.id
             _grant(session, patient, leroy, "patient")
         docs = patient["documents"]
@@ -206,6 +275,8 @@ def load_demo(request):
             q = _child(request, questionnaires, "QuestionnaireResponse", q_name, title,
                        answers=answers)
             _state(request, q, state)
+    _minors_demo(request, patients)
+    _documents_demo(request, parc)   # issue #4: document types and files
     session.flush()
     # last: the terms of use, accepted by all the demo users created above
     _terms(request, root, admin)

@@ -11,6 +11,8 @@ DEFAULT_LIMITS = {
     "login.address": "30/15minute",
     "registry.lookup": "60/hour",   # national person registry look-ups, per user
     "mandate.activation": "5/hour",  # wrong mandate codes, per provider space
+    "patient_login.phone": "10/hour",        # patient login attempts (A3), per phone
+    "patient_login.address": "30/15minute",  # and per address
 }
 
 

@@ -25,4 +25,7 @@ def includeme(config):
     config.include("cabinet.views.registry")
     config.include("cabinet.views.mandates")
     config.include("cabinet.views.delegations")
+    config.include("cabinet.views.documents")
+    config.include("cabinet.views.patient_login")
+    config.include("cabinet.views.certificates")
     config.scan("cabinet.views")

@@ -87,6 +87,12 @@ def api_login(request):
     user = check_credentials(request, login, password)
     if user is None:
         raise errors.unauthorized(FAILED)
+    return issue_token(request, user)
+
+
+def issue_token(request, user):
+    """A new bearer token for ``user`` (stored hashed, expiring after
+    ``cabinet.token_hours``): the answer of every JSON login."""
     token = secrets.token_urlsafe(32)
     now = request.registry.getUtility(IClock).now()
     hours = float(request.registry.settings.get("cabinet.token_hours", 12))

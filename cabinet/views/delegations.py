@@ -187,7 +187,7 @@ def invitation_page(context, request):
     try:
         token, delegation = _invitation(request)
     except DelegationInvalid as exc:
-        request.response.status_int = 404 if exc.status == 404 else 410
+        request.response.status_int = exc.status
         return {"problem": exc.message, "delegation": None, "values": {}, "errors": {}}
     values = {"fullname": delegation.delegate_name, "login": ""}
     return {"problem": None, "delegation": delegation, "values": values, "errors": {},
@@ -199,7 +199,7 @@ def invitation_submit(context, request):
     try:
         token, delegation = _invitation(request)
     except DelegationInvalid as exc:
-        request.response.status_int = 404 if exc.status == 404 else 410
+        request.response.status_int = exc.status
         return {"problem": exc.message, "delegation": None, "values": {}, "errors": {}}
     data = {k: request.POST.get(k, "") for k in ("login", "fullname", "password",
                                                   "password_confirm")}
@@ -312,6 +312,7 @@ def attach_submit(context, request):
 
 
 def includeme(config):
+    config.include("cabinet.delegations")
     config.add_view(list_page, context=IFolder, holds_type="Delegation",
                     request_method="GET", accept="text/html",
                     renderer="delegations.jinja2", permission="folder:view")

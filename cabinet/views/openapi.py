@@ -299,6 +299,17 @@ def spec(request):
         "Permissions": {"type": "object", "properties": {
             "user": {"type": "string"}, "permissions": {"type": "array"}}},
     }
+    _certificate_paths(request, paths, schemas)
+    # patient login (A3) and codes for signing (C4): cabinet/views/patient_login.py
+    from cabinet.views.patient_login import openapi_parts
+    more_paths, more_schemas = openapi_parts(_op, _json, _errors, PATH)
+    paths.update(more_paths)
+    schemas.update(more_schemas)
+    # documents (C1, C2, C3, C5): cabinet/views/documents.py
+    from cabinet.views.documents_openapi import openapi_parts as documents_parts
+    more_paths, more_schemas = documents_parts(_op, _json, _errors, PATH)
+    paths.update(more_paths)
+    schemas.update(more_schemas)
     return {"openapi": "3.1.0",
             "info": {"title": "Cabinet API", "version": "1"},
             "servers": [{"url": request.application_url}],
@@ -307,6 +318,32 @@ def spec(request):
                 "bearer": {"type": "http", "scheme": "bearer"},
                 "cookie": {"type": "apiKey", "in": "cookie", "name": "cabinet_session"}}},
             "paths": paths}
+
+
+def _certificate_paths(request, paths, schemas):
+    """``/@certificates`` (cabinet.views.certificates): only where it exists, with the
+    development certificate source."""
+    from cabinet.spaces import administrators_set_certificates
+    if not administrators_set_certificates(request.registry):
+        return
+    serial = {"type": ["string", "null"], "pattern": "^[0-9]{20}$"}
+    account = {"type": "object", "properties": {
+        "login": {"type": "string"}, "fullname": {"type": "string"},
+        "certificate_serial": serial}}
+    schemas["CertificateHolders"] = {"type": "object", "properties": {
+        "@id": {"type": "string"}, "items": {"type": "array", "items": account}}}
+    schemas["CertificateAssignment"] = {
+        "type": "object", "additionalProperties": False, "required": ["login"],
+        "properties": {"login": {"type": "string"}, "certificate_serial": serial}}
+    schemas["CertificateHolder"] = account
+    paths["/@certificates"] = {
+        "get": _op("Development only: the accounts with a certificate serial number "
+                   "(certificate:set)",
+                   {"200": _json("CertificateHolders"), **_errors(401, 403)}),
+        "post": _op("Development only: set (or, with null or \"\", remove) an account's "
+                    "20-digit certificate serial number (certificate:set)",
+                    {"200": _json("CertificateHolder"), **_errors(400, 401, 403, 409, 422)},
+                    body="CertificateAssignment")}
 
 
 @view_config(context=ISite, name="@openapi.json", request_method="GET", renderer="json",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.functional.test_concurrency import serving
+from tests.live import serving
 from tests.smtp import mail_settings, smtp_server  # noqa: F401
 
 CHROMIUM = os.environ.get("CABINET_CHROMIUM", "/usr/bin/chromium")

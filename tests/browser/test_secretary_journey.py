@@ -46,7 +46,7 @@ def test_a_professional_adds_a_secretary_who_works_until_the_end(person, smtp_se
         secretary.get_by_role("button", name=re.compile("accepte", re.I)).click()
     secretary.goto("/cabinets/parc/patients")
     patients = secretary.locator("main").inner_text()
-    assert "Lucie Leroy" in patients and "Hugo Bernard" in patients
+    assert "Léa Leroy" in patients and "Hugo Bernard" in patients
 
     doctor.reload()
     row = doctor.locator("li.delegation", has_text="Marc Schmit")
@@ -56,8 +56,8 @@ def test_a_professional_adds_a_secretary_who_works_until_the_end(person, smtp_se
     assert row.locator(".badge").inner_text() == "terminée"
 
     # the secretary's next click is refused
-    secretary.get_by_role("link", name="Lucie Leroy").first.click()
+    secretary.get_by_role("link", name="Léa Leroy").first.click()
     assert "Accès refusé" in secretary.locator("main").inner_text()
-    assert "Lucie Leroy" not in secretary.locator("main").inner_text()
+    assert "Léa Leroy" not in secretary.locator("main").inner_text()
     screenshot(secretary, "journey1-secretary-refused")
     screenshot(doctor, "journey1-delegations")

@@ -15,123 +15,30 @@ Each race is run for several rounds, the state being reset in between, so that a
 lucky pass is unlikely. Every socket, barrier and join has a timeout: a broken
 mechanism makes these tests fail, never hang.
 """
-import http.client
-import json
-import threading
-from contextlib import contextmanager
-
 import psycopg.errors
 import pytest
-import waitress
 from sqlalchemy import delete, event, func, select, update
 from sqlalchemy.exc import OperationalError
-from waitress import wasyncore
 
 from cabinet import main
 from cabinet.interfaces import IAfterTransition
 from cabinet.models import HistoryEntry, Node
 from cabinet.models.meta import get_engine
 from tests.conftest import BACKEND
+from tests.live import login, race, request, serving
 
 CLIENTS = 20
 ROUNDS = 5
-TIMEOUT = 30  # seconds, for every socket operation, barrier and join
 
 DEVIS = "/cabinets/parc/patients/leroy/documents/devis"
 CONSENTEMENT = "/cabinets/parc/patients/leroy/documents/consentement"
 SUIVI = "/cabinets/parc/patients/leroy/questionnaires/suivi"
 
 
-# -- a real server -------------------------------------------------------------------
-
-@contextmanager
-def serving(app):
-    """Serve ``app`` with waitress (8 threads) on a free port, in a background thread;
-    yield ``(host, port)``. The asyncore loop runs in small steps so that it can be
-    stopped, and the server is closed from its own thread."""
-    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=8,
-                                    channel_timeout=TIMEOUT)
-    stop = threading.Event()
-
-    def run():
-        try:
-            while not stop.is_set():
-                wasyncore.loop(timeout=0.05, map=server._map, count=1)
-        finally:
-            server.close()
-            wasyncore.close_all(server._map)
-            server.task_dispatcher.shutdown(timeout=TIMEOUT)
-
-    thread = threading.Thread(target=run, name="waitress", daemon=True)
-    thread.start()
-    try:
-        yield "127.0.0.1", server.effective_port
-    finally:
-        stop.set()
-        thread.join(TIMEOUT)
-        assert not thread.is_alive(), "the waitress server did not stop"
-
-
-def request(address, method, path, body=None, token=None):
-    """One HTTP request on a fresh connection; returns ``(status, json body)``."""
-    connection = http.client.HTTPConnection(*address, timeout=TIMEOUT)
-    try:
-        connection.request(method, path, *_encode(body, token))
-        response = connection.getresponse()
-        return response.status, _decode(response.read())
-    finally:
-        connection.close()
-
-
-def _encode(body, token):
-    headers = {"Accept": "application/json", "Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    return json.dumps(body or {}).encode("utf-8"), headers
-
-
-def _decode(data):
-    try:
-        return json.loads(data)
-    except ValueError:
-        return {"raw": data[:500].decode("utf-8", "replace")}
-
-
-def login(address, login_name):
-    status, body = request(address, "POST", "/@login",
-                           {"login": login_name, "password": "demo"})
-    assert status == 200, body
-    return body["token"]
-
-
-def race(address, calls):
-    """Send the requests ``calls`` (``(path, token)`` pairs, all POST) at the same
-    instant, one connection each; return ``[(status, json body)]`` in order."""
-    barrier = threading.Barrier(len(calls), timeout=TIMEOUT)
-    results = [None] * len(calls)
-
-    def client(index, path, token):
-        connection = http.client.HTTPConnection(*address, timeout=TIMEOUT)
-        try:
-            connection.connect()  # connected before the start signal
-            body, headers = _encode({"comment": f"client {index}"}, token)
-            barrier.wait()
-            connection.request("POST", path, body, headers)
-            response = connection.getresponse()
-            results[index] = (response.status, _decode(response.read()))
-        except Exception as error:  # reported by the assertions below
-            results[index] = (None, {"error": repr(error)})
-            barrier.abort()
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=client, args=(i, path, token), daemon=True)
-               for i, (path, token) in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(TIMEOUT)
-    assert not any(thread.is_alive() for thread in threads), "a client hung"
+def race_transitions(address, calls):
+    """POST the transitions ``calls`` ((path, token) pairs) at the same instant."""
+    results = race(address, [("POST", path, {"comment": f"client {index}"}, token)
+                             for index, (path, token) in enumerate(calls)])
     assert all(status is not None for status, _ in results), results
     return results
 
@@ -186,7 +93,7 @@ def test_twenty_clients_send_one_document(server, engine):
     url = DEVIS + "/@workflow/send"
     for round_ in range(ROUNDS):
         reset(engine, DEVIS, "pending")
-        results = race(server, [(url, token)] * CLIENTS)
+        results = race_transitions(server, [(url, token)] * CLIENTS)
 
         won = check_one_winner(results, {"send": "sent"})
         losers = [(status, body) for status, body in results if status != 200]
@@ -238,7 +145,7 @@ def test_two_transitions_race(name, demo, engine):
         seen_winners = set()
         for round_ in range(ROUNDS):
             reset(engine, spec["path"], spec["source"])
-            results = race(address, [(path, token) for path, token, _, _ in calls])
+            results = race_transitions(address, [(path, token) for path, token, _, _ in calls])
 
             won = check_one_winner(results, spec["targets"])
             target = spec["targets"][won["action"]]
@@ -329,7 +236,7 @@ def test_real_serialization_failures_are_retried(demo, settings, database_url):
             url = DEVIS + "/@workflow/send"
             for round_ in range(ROUNDS):
                 reset(engine, DEVIS, "pending")
-                results = race(address, [(url, token)] * CLIENTS)
+                results = race_transitions(address, [(url, token)] * CLIENTS)
                 check_one_winner(results, {"send": "sent"})
                 assert sorted(s for s, _ in results) == [200] + [409] * (CLIENTS - 1)
                 assert all(b["review_state"] == "sent" for s, b in results if s == 409)

@@ -10,51 +10,16 @@ one request succeeds and the other answers 409 with the reason (or 403 when it c
 after the winner's commit, its user no longer being an administrator); the space always
 keeps one active administrator, and its local roles match the memberships.
 Run on SQLite and on PostgreSQL (CABINET_TEST_DB=postgresql)."""
-import threading
-import http.client
-
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from cabinet.models import HistoryEntry, LocalRole, Membership, Node, User
-from tests.functional.test_concurrency import (
-    TIMEOUT, _decode, _encode, login, request, serving,
-)
+from tests.live import login, race, request, serving
 
 ROUNDS = 5
 SPACE = "/spaces/sante-services"
 WEBER = SPACE + "/members/weber"
 MARTIN = SPACE + "/members/98765432109876543210"
-
-
-def race(address, calls):
-    """``calls``: (method, path, body, token), sent at the same instant."""
-    barrier = threading.Barrier(len(calls), timeout=TIMEOUT)
-    results = [None] * len(calls)
-
-    def client(index, method, path, body, token):
-        connection = http.client.HTTPConnection(*address, timeout=TIMEOUT)
-        try:
-            connection.connect()
-            data, headers = _encode(body, token)
-            barrier.wait()
-            connection.request(method, path, data, headers)
-            response = connection.getresponse()
-            results[index] = (response.status, _decode(response.read()))
-        except Exception as error:  # reported by the assertions
-            results[index] = (None, {"error": repr(error)})
-            barrier.abort()
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=client, args=(i, *call), daemon=True)
-               for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(TIMEOUT)
-    assert not any(thread.is_alive() for thread in threads), "a client hung"
-    return results
 
 
 def admins(engine):
@@ -159,3 +124,24 @@ def test_each_removal_alone_succeeds(two_admins, engine):
                            tokens["dr.weber"])
     assert status == 409 and body["guard"] == "not_last_admin", body
     assert admins(engine) == ({WEBER}, {"dr.weber"})
+
+
+def test_two_invitations_of_one_certificate_at_once(demo, engine):
+    """The members folder is locked before the check (cabinet.locks): one invitation
+    (201), the other 409; never two, never a 500."""
+    certificate = "31415926535897932384"
+    with serving(demo) as address:
+        weber = login(address, "dr.weber")
+        call = ("POST", SPACE + "/members", {"@type": "Membership", "role": "space_member",
+                                             "certificate_serial": certificate}, weber)
+        for round_ in range(ROUNDS):
+            with engine.begin() as conn:
+                conn.execute(Node.__table__.delete().where(Node.id.in_(
+                    select(Membership.id).where(Membership.certificate == certificate))))
+            results = race(address, [call, call])
+            assert sorted(status for status, _ in results) == [201, 409], (round_, results)
+            refused = next(body for status, body in results if status == 409)
+            assert "déjà membre de l'espace ou invité" in refused["message"], refused
+            with engine.connect() as conn:
+                assert conn.scalar(select(func.count()).select_from(Membership).where(
+                    Membership.certificate == certificate)) == 1, round_

@@ -22,6 +22,11 @@ ALLOWED_ANONYMOUS = {
     ("invitation", "GET"): "a secretary's invitation link (its single-use token is the key)",
     ("invitation", "POST"): "creating the account of an invitation (same token)",
     ("__static/", "GET"): "static files",
+    ("patient", "GET"): "the patient login pages (/patient/login, /patient/code)",
+    ("patient", "POST"): "patient login: identification, then the SMS code (CSRF checked)",
+    ("@patient-login", "POST"): "patient login (JSON): identification, code, resend",
+    ("dev-sms", "GET"): "the last SMS sent, for the developer: registered only with the "
+                        "development (file, memory) gateways, never in production",
 }
 
 

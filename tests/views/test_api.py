@@ -100,8 +100,8 @@ def test_every_resource_type_in_plone_restapi_shape(demo, mandate, api):
 def test_type_fields_are_in_the_json(demo, api):
     martin = api("dr.martin")
     patient = martin.get(LEROY).json
-    assert (patient["first_name"], patient["last_name"]) == ("Lucie", "Leroy")
-    assert patient["birth_date"] == "1985-04-12"
+    assert (patient["first_name"], patient["last_name"]) == ("Léa", "Leroy")
+    assert patient["birth_date"] == "1990-04-12"
     document = martin.get(f"{DOCS}/consentement").json
     assert document["needs_signature"] is True
     assert document["title"] == "Consentement éclairé"
@@ -132,7 +132,7 @@ def many_patients(demo, db):
             add_node(request.dbsession, request.registry, patients, "Patient",
                      name=f"p{n:03d}", title=f"Patient {n:03d}", first_name="P",
                      last_name=f"{n:03d}")
-    return 124          # and the 4 of the demo
+    return 125          # and the 5 of the demo
 
 
 def test_container_pages_of_50_with_total(many_patients, api):
@@ -155,10 +155,10 @@ def test_container_pages_of_50_with_total(many_patients, api):
             break
         assert urlsplit(page["batching"]["next"]).path == url
         page = martin.get(page["batching"]["next"]).json
-    assert sizes == [50, 50, 24]
+    assert sizes == [50, 50, 25]
     assert len(names) == len(set(names)) == many_patients
     assert {f"p{n:03d}" for n in range(120)} | {"leroy", "bernard", "muller",
-                                                "schmit"} == set(names)
+                                                "schmit", "hugo-leroy"} == set(names)
     assert "prev" in page["batching"]
 
     explicit = martin.get(url, params={"b_start": 100, "b_size": 50}).json
@@ -212,7 +212,7 @@ def test_create_returns_201_with_location(demo, api):
     data = martin.get(location).json
     assert data["birth_date"] == "1970-01-02" and data["title"] == "Jean Dupuis"
     assert {i["id"] for i in data["items"]} == {"documents", "questionnaires"}
-    assert martin.get(f"{PARC}/patients").json["items_total"] == 5
+    assert martin.get(f"{PARC}/patients").json["items_total"] == 6
 
 
 def test_create_in_a_patient_goes_to_its_folder(demo, api):
@@ -302,8 +302,11 @@ def test_edit_a_pending_document(demo, api, clock, db):
 def test_documents_past_pending_cannot_be_edited(demo, api, db, name, state):
     before = node_state(db, f"{DOCS}/{name}")
     assert before[1] == state
-    response = api("dr.martin").patch(f"{DOCS}/{name}", {"title": "Changed"}, status=403)
-    assert response.json["type"] == "Forbidden"
+    # a signed document can never change (issue #4): 409 rather than 403
+    signed = state == "signed"
+    response = api("dr.martin").patch(f"{DOCS}/{name}", {"title": "Changed"},
+                                      status=409 if signed else 403)
+    assert response.json["type"] == ("Conflict" if signed else "Forbidden")
     assert node_state(db, f"{DOCS}/{name}") == before
 
 
@@ -460,8 +463,8 @@ PAGES = {
     # path: (title, state, state title, buttons, {listing: total})
     "/": ("Cabinet", "published", "Publié", [],
           {"/cabinets": "1", "/professionals": "2", "/spaces": "0"}),
-    PARC: ("Cabinet dentaire du Parc", "open", "Ouvert", [], {f"{PARC}/patients": "4"}),
-    LEROY: ("Lucie Leroy", "active", "Actif", [], {DOCS: "4", QUESTIONNAIRES: "3"}),
+    PARC: ("Cabinet dentaire du Parc", "open", "Ouvert", [], {f"{PARC}/patients": "5"}),
+    LEROY: ("Léa Leroy", "active", "Actif", [], {DOCS: "4", QUESTIONNAIRES: "3"}),
     f"{DOCS}/consentement": ("Consentement éclairé", "sent", "Envoyé", ["withdraw"], {}),
     f"{DOCS}/devis": ("Devis de traitement", "pending", "En attente", ["send"], {}),
     f"{QUESTIONNAIRES}/suivi": ("Suivi post-opératoire", "filled", "Rempli",

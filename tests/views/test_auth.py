@@ -138,7 +138,7 @@ def test_anonymous_page_sends_to_login_and_back(demo, testapp):
     form["login"] = "dr.martin"
     form["password"] = "demo"
     page = form.submit(status=303).follow()
-    assert page.html.h1.get_text(strip=True) == "Lucie Leroy"
+    assert page.html.h1.get_text(strip=True) == "Léa Leroy"
 
 
 def test_logout_ends_the_session(demo, testapp):

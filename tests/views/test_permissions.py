@@ -86,9 +86,11 @@ def test_own_role_reason(site, api):
 def test_patient_reason_and_defaults_to_the_asking_user(site, api):
     perms = by_permission(api("admin").get(f"{CONSENT}/@permissions?user=p.leroy"))
     assert perms["document:sign"]["allowed"] is True
-    assert perms["document:sign"]["reason"]["role"] == "patient"
+    # the role her record gives her on documents shared with the patient (issue #4)
+    assert perms["document:sign"]["reason"]["role"] == "shared_patient"
     assert perms["document:sign"]["reason"]["granted"] == [
-        {"path": f"{LEROY}/", "principal": "p.leroy"}]
+        {"path": f"{LEROY}/", "principal": "p.leroy"},
+        {"path": f"{CONSENT}/", "principal": "role:patient"}]
     assert perms["document:withdraw"]["allowed"] is False
     assert perms["sharing:view"]["allowed"] is False
     # without ?user, the asking user
@@ -142,7 +144,7 @@ def test_signing_is_not_delegated_without_can_sign(site, api, db):
     doc = f"{MULLER}/documents/consentement"
     martin = by_permission(api("admin").get(f"{doc}/@permissions?user=dr.martin"))
     assert martin["document:sign"]["allowed"] is True
-    assert martin["document:sign"]["reason"]["role"] == "guardian"
+    assert martin["document:sign"]["reason"]["role"] == "shared_guardian"
 
     perms = by_permission(api("dr.martin").get(f"{doc}/@permissions?user=sec.dupont"))
     sign = perms["document:sign"]
@@ -159,8 +161,9 @@ def test_signing_is_not_delegated_without_can_sign(site, api, db):
     perms = by_permission(api("dr.martin").get(f"{doc}/@permissions?user=sec.dupont"))
     sign = perms["document:sign"]
     assert sign["allowed"] is True
-    assert sign["reason"]["role"] == "guardian"
-    assert sign["reason"]["granted"] == [{"path": f"{MULLER}/", "principal": "dr.martin"}]
+    assert sign["reason"]["role"] == "shared_guardian"
+    assert sign["reason"]["granted"] == [{"path": f"{MULLER}/", "principal": "dr.martin"},
+                                         {"path": f"{doc}/", "principal": "role:guardian"}]
     assert sign["reason"]["delegation"]["can_sign"] is True
     # now the permission passes; what stops her is the transition's guard (no code)
     response = dupont.post(f"{doc}/@workflow/sign", {}, expect_errors=True)

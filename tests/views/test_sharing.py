@@ -121,7 +121,7 @@ def test_grant_then_revoke_gives_then_takes_access(site, api, db):
         in sharing_rows(db)
 
     # the colleague now sees the record and what it holds (sent or not) ...
-    assert klein.get(LEROY).json["title"] == "Lucie Leroy"
+    assert klein.get(LEROY).json["title"] == "Léa Leroy"
     assert klein.get(CONSENT).json["review_state"] == "sent"
     assert klein.get(f"{LEROY}/documents/devis").json["review_state"] == "pending"
     found = klein.get(f"/@search?portal_type=Document&path={PARC}&sort_on=path").json

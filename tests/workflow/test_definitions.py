@@ -160,8 +160,8 @@ BROKEN = [
         ["ended", "not final", "no transition out"], id="state-no-longer-final"),
     pytest.param(
         "document.yaml", "document",
-        lambda d: d["states"]["sent"]["grants"]["patient"].append("document:add"),
-        ["sent", "patient", "document:add", "does not manage"],
+        lambda d: d["states"]["sent"]["grants"]["shared_patient"].append("document:add"),
+        ["sent", "shared_patient", "document:add", "does not manage"],
         id="granted-permission-not-managed"),
     pytest.param(
         "questionnaire.yaml", "questionnaire",
