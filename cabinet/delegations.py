@@ -12,6 +12,7 @@ from datetime import date, timedelta
 
 import colander
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from cabinet.content import add_node
 from cabinet.interfaces import IAfterTransition, IClock
@@ -300,8 +301,19 @@ def accept_invitation(request, delegation, data):
         raise DelegationInvalid(errors)
     user = User(login=login, fullname=fullname, email=delegation.email or None,
                 password_hash=hash_password(password), matricule=delegation.matricule)
-    session.add(user)
-    session.flush()
+    try:
+        # two different invitations accepted at the same instant with the same login
+        # (or for the same person) pass the checks above together: the unique
+        # indexes decide, and the loser gets the message rather than a 500
+        with session.begin_nested():
+            session.add(user)
+            session.flush()
+    except IntegrityError:
+        if session.scalar(select(User.id).where(User.matricule == delegation.matricule)):
+            raise DelegationInvalid({"login": "Un compte existe déjà pour cette personne : "
+                                              "connectez-vous avec lui."}, status=409)
+        raise DelegationInvalid({"login": "Cet identifiant est déjà pris : "
+                                          "choisissez-en un autre."}, status=409)
     delegation.delegate_id = user.id       # single use: the link now says "used"
     _grant(session, delegation, user.principal)
     entry = fire(request, delegation, "accept", automatic=True,

@@ -98,10 +98,11 @@ def test_the_same_secretary_for_two_professionals_at_once(server, engine):
 
 # -- the invitation link --------------------------------------------------------------
 
-def reset_invitation(engine, delegation_id):
-    """The delegation invited again, its link TOKEN valid, no account for Schmit."""
+def reset_invitation(engine, delegation_id, matricule=SCHMIT, token=TOKEN):
+    """The delegation invited again, its link ``token`` valid, no account for the
+    person of ``matricule``."""
     with engine.begin() as conn:
-        for user_id in conn.scalars(select(User.id).where(User.matricule == SCHMIT)):
+        for user_id in conn.scalars(select(User.id).where(User.matricule == matricule)):
             conn.execute(delete(LocalRole).where(LocalRole.principal == f"user:{user_id}"))
             conn.execute(update(HistoryEntry).where(HistoryEntry.actor_id == user_id)
                          .values(actor_id=None))
@@ -110,7 +111,7 @@ def reset_invitation(engine, delegation_id):
             conn.execute(delete(User).where(User.id == user_id))
         conn.execute(update(Node).where(Node.id == delegation_id).values(state="invited"))
         conn.execute(update(Delegation).where(Delegation.id == delegation_id).values(
-            invitation_hash=token_hash(TOKEN), delegate_id=None,
+            invitation_hash=token_hash(token), delegate_id=None,
             invitation_expires=datetime(2026, 3, 10, 9, 0) + timedelta(days=7)))
         conn.execute(delete(HistoryEntry).where(HistoryEntry.node_id == delegation_id,
                                                 HistoryEntry.action == "transition"))
@@ -175,3 +176,51 @@ def test_two_people_use_one_invitation_link_at_once(server, engine):
             accepts = conn.scalar(select(func.count()).select_from(HistoryEntry).where(
                 HistoryEntry.node_id == delegation_id, HistoryEntry.transition == "accept"))
             assert accepts == 1, round_
+
+
+FERREIRA = "1999041675580"        # Léon Ferreira: in the registry, no account
+
+
+def test_two_invitations_accepted_at_once_with_one_login(server, engine):
+    """Two different invitations (two people), accepted at the same instant with the
+    same login: each passes the "login free" check alone, the unique index decides,
+    and the second person is told to choose another login (409, never a 500)."""
+    token = login(server, "dr.martin")
+    ids = {}
+    for matricule in (SCHMIT, FERREIRA):
+        status, created = request(server, "POST", DELEGATIONS,
+                                  body(matricule=matricule,
+                                       email=f"{matricule}@parc.example"), token)
+        assert status == 201, created
+        with engine.connect() as conn:
+            ids[matricule] = conn.scalar(select(Delegation.id).where(
+                Delegation.matricule == matricule))
+    tokens = {SCHMIT: TOKEN, FERREIRA: TOKEN.replace("a-test", "b-test")}
+    for round_ in range(ROUNDS):
+        for matricule in (SCHMIT, FERREIRA):
+            reset_invitation(engine, ids[matricule], matricule, tokens[matricule])
+        forms, paths = [], []
+        for matricule in (SCHMIT, FERREIRA):
+            path = f"/@@invitation/{tokens[matricule]}"
+            cookie, csrf = browser_form(server, path)
+            paths.append(path)
+            forms.append((cookie, {"csrf_token": csrf, "login": "m.same",
+                                   "fullname": "Même identifiant",
+                                   "password": "un mot de passe",
+                                   "password_confirm": "un mot de passe"}))
+        results = race_raw(server, [
+            ("POST", path, urlencode(fields).encode("ascii"),
+             {"Cookie": cookie, "Accept": "text/html",
+              "Content-Type": "application/x-www-form-urlencoded"})
+            for path, (cookie, fields) in zip(paths, forms)])
+        assert not [r for r in results if r[0] is None or r[0] >= 500], results
+        # the second is refused either by the check (it ran after the first commit:
+        # the form again, 400) or by the unique index (both checked at once: 409)
+        statuses = sorted(status for status, _ in results)
+        assert statuses[0] == 303 and statuses[1] in (400, 409), (round_, statuses)
+        refused = next(data.decode() for status, data in results if status != 303)
+        assert "Cet identifiant est déjà pris" in refused
+        with engine.connect() as conn:
+            holders = conn.scalar(select(func.count()).select_from(User)
+                                  .where(User.login == "m.same"))
+            assert holders == 1, round_
