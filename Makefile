@@ -23,11 +23,14 @@ db: install
 run: db
 	$(BIN)/pserve development.ini
 
+# two workers (pytest-xdist): each PostgreSQL worker creates and drops its own database
+PYTEST = $(BIN)/python -m pytest tests -q -p no:cacheprovider -n 2
+
 test-sqlite: install
-	CABINET_TEST_DB=sqlite $(BIN)/python -m pytest tests -q -p no:cacheprovider
+	CABINET_TEST_DB=sqlite $(PYTEST)
 
 test-postgresql: install
-	CABINET_TEST_DB=postgresql CABINET_TEST_PG=$(PG_URL) $(BIN)/python -m pytest tests -q -p no:cacheprovider
+	CABINET_TEST_DB=postgresql CABINET_TEST_PG=$(PG_URL) $(PYTEST)
 
 # SQLite always; PostgreSQL when it answers (mandatory under CI=true).
 test: install
