@@ -23,11 +23,15 @@ def principal_names(session, principals):
 
 
 def sharing_entries(request, context):
-    """For every principal with a local role on the lineage: roles here (True) or
-    acquired (with the paths they come from)."""
+    """For every user and group with a local role on the lineage: roles here (True) or
+    acquired (with the paths they come from). The rows that derive a role from another
+    (``role:patient`` -> ``shared_patient`` on a shared document) are the document's
+    sharing rules, set on its sharing settings, not here."""
     entries = {}
     for node, grants in lineage_roles(request, context):
         for principal, role in grants:
+            if principal.startswith("role:"):
+                continue    # a sharing rule (cabinet.document_sharing), not a person
             entry = entries.setdefault(principal, {"roles": {}, "acquired_from": {}})
             if node.id == context.id:
                 entry["roles"][role] = True

@@ -428,3 +428,15 @@ def test_page_is_refused_to_the_patient(site, testapp):
     response = testapp.get(f"{LEROY}/@@sharing", expect_errors=True)
     assert response.status_int == 403
     assert "text/html" in response.content_type
+
+
+def test_document_sharing_rules_are_not_listed_as_people(demo, api, testapp):
+    """A shared document carries rows "holders of patient get shared_patient here":
+    the sharing page lists people and groups only."""
+    doc = "/cabinets/parc/patients/leroy/documents/consentement"
+    client = api("dr.martin")
+    entries = client.get(doc + "/@sharing").json["entries"]
+    assert entries and all(not e["id"].startswith("role:") for e in entries)
+    assert {e["type"] for e in entries} <= {"user", "group"}
+    login(testapp, "dr.martin")
+    assert "role:patient" not in testapp.get(doc + "/@@sharing").text
