@@ -53,7 +53,8 @@ def by_permission(response):
 
 def set_can_sign(db, value):
     with db() as request:
-        request.dbsession.scalar(select(Delegation)).can_sign = value
+        request.dbsession.scalar(
+            select(Delegation).where(Delegation.name == "sec-dupont")).can_sign = value
 
 
 # -- reasons -----------------------------------------------------------------------------
@@ -174,7 +175,8 @@ def test_signing_is_not_delegated_without_can_sign(site, api, db):
 
 def test_an_expired_delegation_explains_nothing(site, api, db, clock):
     with db() as request:
-        request.dbsession.scalar(select(Delegation)).end_date = clock.today()
+        request.dbsession.scalar(
+            select(Delegation).where(Delegation.name == "sec-dupont")).end_date = clock.today()
     perms = by_permission(api("dr.martin").get(f"{LEROY}/@permissions?user=sec.dupont"))
     assert perms["patient:view"]["allowed"] is True             # the end day counts
     clock.advance(days=1)
