@@ -36,6 +36,8 @@ requires = [
     "limits",
     "pyramid_mailer",  # cabinet/mail.py: transactional mail (SMTP, .eml files in development)
     "phonenumbers",  # cabinet/patient_login.py: phone numbers of LU, FR, BE, DE (A3)
+    "pyHanko",  # cabinet/signed_pdf.py: PAdES signature of signed PDFs (C4); brings cryptography
+    "cryptography",  # cabinet/signed_pdf.py: each cabinet's key and self-signed certificate
 ]
 
 tests_require = ["pytest", "webtest", "hypothesis", "pytest-xdist",

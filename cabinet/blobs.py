@@ -269,9 +269,11 @@ def blob_storage(request):
 
 def referenced_hashes(session):
     from sqlalchemy import select
-    from cabinet.models import Document
+    from cabinet.models import Document, Signature
     return set(session.scalars(select(Document.blob_sha256).distinct()
-                               .where(Document.blob_sha256.is_not(None))))
+                               .where(Document.blob_sha256.is_not(None)))) | \
+        set(session.scalars(select(Signature.sha256).distinct()      # the bytes signed
+                            .where(Signature.sha256.is_not(None))))
 
 
 def gc_main(argv=sys.argv):

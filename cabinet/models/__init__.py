@@ -15,6 +15,7 @@ from .otp import DirectoryAccount, OneTimeCode, OneTimeCodeSend  # noqa: F401
 from .documents import (  # noqa: F401
     CabinetDocumentSettings, DocumentType, PatientSharing,
 )
+from .signatures import Signature, SigningKey  # noqa: F401
 
 configure_mappers()
 

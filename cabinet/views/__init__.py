@@ -28,4 +28,5 @@ def includeme(config):
     config.include("cabinet.views.documents")
     config.include("cabinet.views.patient_login")
     config.include("cabinet.views.certificates")
+    config.include("cabinet.views.signatures")
     config.scan("cabinet.views")

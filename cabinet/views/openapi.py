@@ -310,6 +310,11 @@ def spec(request):
     more_paths, more_schemas = documents_parts(_op, _json, _errors, PATH)
     paths.update(more_paths)
     schemas.update(more_schemas)
+    # signature evidence (C4): cabinet/views/signatures.py
+    from cabinet.views.signatures import openapi_parts as signature_parts
+    more_paths, more_schemas = signature_parts(_op, _json, _errors, PATH)
+    paths.update(more_paths)
+    schemas.update(more_schemas)
     return {"openapi": "3.1.0",
             "info": {"title": "Cabinet API", "version": "1"},
             "servers": [{"url": request.application_url}],
