@@ -351,20 +351,25 @@ def test_no_access_when_minors_access_is_off_or_the_child_is_an_adult(
 
 
 def test_the_document_page_signs_with_the_code(demo, testapp, registry, db):
-    """The page way: the code is asked with the page's form and typed into the
-    transition form (the same guard reads the form's ``code`` field)."""
+    """The page way, as the patient sees it: "Recevoir un code par SMS", then the code
+    typed into the field next to the "Signer" button (the same guard reads it)."""
     from tests.conftest import login
-    from tests.views.test_auth import csrf_token_of
     login(testapp, "p.leroy")
     doc = f"{LEROY}/documents/consentement"
-    token = csrf_token_of(testapp.get(doc))
-    asked = testapp.post(f"{doc}/@@sign-code", {"csrf_token": token}, status=303)
-    assert "Un code de signature a été envoyé au +352••••••456." in asked.follow().text
-    wrong = testapp.post(f"{doc}/@@workflow", {"csrf_token": token, "transition": "sign",
-                                               "code": "99999"}, status=409)
+    page = testapp.get(doc)
+    asked = next(f for f in page.forms.values() if f.action.endswith("/@@sign-code"))
+    page = asked.submit(status=303).follow()
+    assert "Un code de signature a été envoyé au +352••••••456." in page.text
+    form = next(f for f in page.forms.values() if f.action.endswith("/@@workflow"))
+    form["code"] = "99999"
+    wrong = form.submit("transition", value="sign", status=409)
     assert "Code incorrect : il vous reste 4 essai(s)." in wrong.text
-    testapp.post(f"{doc}/@@workflow", {"csrf_token": token, "transition": "sign",
-                                       "code": last_code(registry)}, status=303)
+    page = testapp.get(doc)
+    form = next(f for f in page.forms.values() if f.action.endswith("/@@workflow"))
+    form["code"] = last_code(registry)
+    signed = form.submit("transition", value="sign", status=303).follow()
+    assert 'data-state="signed"' in signed.text
+    assert "Preuve de signature" in signed.text
     with db() as request:
         assert request.dbsession.scalar(select(Node.state).where(
             Node.path == doc + "/")) == "signed"
