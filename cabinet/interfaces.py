@@ -26,6 +26,10 @@ class IDocument(INode):
     """A document attached to a patient."""
 
 
+class IQuestionnaireTemplate(INode):
+    """A cabinet's questionnaire, with versioned questions (issue #5)."""
+
+
 class IQuestionnaireResponse(INode):
     """A questionnaire sent to a patient."""
 

@@ -25,6 +25,7 @@ ROLE_TITLES = {
 TYPE_TITLES = {
     "Site": "Accueil", "Folder": "Dossier", "Cabinet": "Cabinet", "Patient": "Patient",
     "Document": "Document", "QuestionnaireResponse": "Questionnaire",
+    "QuestionnaireTemplate": "Modèle de questionnaire",
     "Professional": "Professionnel", "Delegation": "Délégation",
     "Space": "Espace professionnel", "Membership": "Membre", "Mandate": "Mandat",
 }
@@ -33,6 +34,7 @@ FOLDER_TITLES = {
     "cabinets": "Cabinets", "professionals": "Professionnels",
     "spaces": "Espaces professionnels", "patients": "Patients", "documents": "Documents",
     "questionnaires": "Questionnaires", "delegations": "Secrétaires",
+    "questionnaire-templates": "Modèles de questionnaires",
     "members": "Membres", "mandates": "Mandats",
 }
 

@@ -43,6 +43,7 @@ _ACTIONS = {
     "document": ("view", "edit", "delete", "add", "send", "withdraw", "sign"),
     "questionnaire": ("view", "edit", "delete", "add", "send", "fill", "reopen",
                       "validate", "sign"),
+    "questionnaire_template": ("view", "edit", "delete", "add"),
     "professional": ("view", "edit"),
     "delegation": ("view", "add", "accept", "end", "cancel", "expire"),
     # enter: fill in procedures in the space; sign: sign them (members by role)

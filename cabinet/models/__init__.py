@@ -7,7 +7,8 @@ from .meta import (  # noqa: F401
 from .users import ApiToken, Group, GroupMember, User  # noqa: F401
 from .nodes import (  # noqa: F401
     CONTENT_TYPES, SEARCHABLE_TYPES, Cabinet, Delegation, Document, Folder, Mandate,
-    Membership, Node, Patient, Professional, QuestionnaireResponse, Site, Space,
+    Membership, Node, Patient, Professional, QuestionnaireResponse, QuestionnaireTemplate,
+    Site, Space,
 )
 from .access import HistoryEntry, LocalRole  # noqa: F401
 from .terms import TermsAcceptance, TermsVersion  # noqa: F401
@@ -16,6 +17,7 @@ from .documents import (  # noqa: F401
     CabinetDocumentSettings, DocumentType, PatientSharing,
 )
 from .signatures import Signature, SigningKey  # noqa: F401
+from .questionnaires import TemplateVersion  # noqa: F401
 
 configure_mappers()
 

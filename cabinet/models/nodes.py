@@ -146,13 +146,17 @@ class Cabinet(Node):
     email: Mapped[str] = mapped_column(String(254), default="")
     #: guardians of minors see the minors' documents (A3; a patient may override)
     minors_access_documents: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: guardians of minors fill and sign the minors' questionnaires (Q4, issue #5)
+    minors_access_questionnaires: Mapped[bool] = mapped_column(Boolean, default=False)
 
     __mapper_args__ = {"polymorphic_identity": "cabinet"}
     portal_type = "Cabinet"
     workflow_name = "cabinet"
     permission_prefix = "cabinet"
-    subfolders = {"patients": "Patient"}
-    fields = ("address", "phone", "email", "minors_access_documents")
+    subfolders = {"patients": "Patient",
+                  "questionnaire-templates": "QuestionnaireTemplate"}
+    fields = ("address", "phone", "email", "minors_access_documents",
+              "minors_access_questionnaires")
 
 
 @implementer(i.IPatient)
@@ -224,12 +228,45 @@ class Document(Node):
     fields = ("description", "needs_signature")
 
 
+@implementer(i.IQuestionnaireTemplate)
+class QuestionnaireTemplate(Node):
+    """A cabinet's questionnaire (Q1). Its questions live in versions
+    (cabinet.models.questionnaires.TemplateVersion): editing a template that a
+    response already uses adds a version, and responses keep theirs."""
+    __tablename__ = "questionnaire_templates"
+    id: Mapped[int] = mapped_column(ForeignKey("nodes.id", ondelete="CASCADE"),
+                                    primary_key=True)
+    description: Mapped[str] = mapped_column(String(2000), default="")
+    #: order of the templates in the cabinet's list
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    #: number of the version new responses are sent with
+    current_version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"polymorphic_identity": "questionnaire_template"}
+    portal_type = "QuestionnaireTemplate"
+    workflow_name = "questionnaire_template"
+    permission_prefix = "questionnaire_template"
+    fields = ("description", "position")
+
+
 @implementer(i.IQuestionnaireResponse)
 class QuestionnaireResponse(Node):
     __tablename__ = "questionnaire_responses"
     id: Mapped[int] = mapped_column(ForeignKey("nodes.id", ondelete="CASCADE"),
                                     primary_key=True)
+    #: the answers, question id -> value; saved as a draft until ``fill``
     answers: Mapped[dict | None] = mapped_column(JSON)
+    #: the template and the exact version sent (issue #5, migration 0010)
+    template_id: Mapped[int | None] = mapped_column(
+        ForeignKey("questionnaire_templates.id", ondelete="SET NULL"), index=True)
+    template_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("questionnaire_template_versions.id", ondelete="SET NULL"),
+        index=True)
+    #: the practitioner it is sent for (console filter, auto-send)
+    practitioner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("professionals.id", ondelete="SET NULL"), index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    draft_saved_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     __mapper_args__ = {"polymorphic_identity": "questionnaire"}
     portal_type = "QuestionnaireResponse"
@@ -355,8 +392,8 @@ class Mandate(Node):
 
 #: portal_type -> class, for the JSON API and the search filter.
 CONTENT_TYPES = {cls.portal_type: cls for cls in (
-    Site, Folder, Cabinet, Patient, Document, QuestionnaireResponse, Professional,
-    Delegation, Space, Membership, Mandate)}
+    Site, Folder, Cabinet, Patient, Document, QuestionnaireTemplate,
+    QuestionnaireResponse, Professional, Delegation, Space, Membership, Mandate)}
 
 #: the types a user searches and lists (folders and the site are structure).
 SEARCHABLE_TYPES = tuple(name for name in CONTENT_TYPES if name not in ("Site", "Folder"))
