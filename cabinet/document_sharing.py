@@ -40,6 +40,7 @@ from cabinet.models import (
     PatientSharing,
 )
 from cabinet.roles import DERIVED_ROLES
+from cabinet.security import forget_local_roles
 
 AUDIENCES = ("patient", "guardian", "correspondent")
 #: audience -> the role given on shared documents
@@ -132,11 +133,7 @@ def recompute(session, document_ids):
     tm = session.info.get("tm")
     if tm is not None:      # Core statements: tell the transaction there is work
         mark_changed(session, tm)
-    request = session.info.get("request")
-    cache = request.__dict__.get("_local_roles") if request is not None else None
-    if cache:
-        for document_id in document_ids:
-            cache.pop(document_id, None)
+    forget_local_roles(session.info.get("request"), document_ids)
 
 
 def _insert_ignoring_duplicates(connection):

@@ -196,6 +196,22 @@ def remember_local_roles(request, node_id, text):
     cache[node_id] = [tuple(line.split("\t", 1)) for line in text.split("\n")] if text else []
 
 
+def forget_local_roles(request, node_ids=None):
+    """After local roles were written in this request: forget what the request cached
+    about them (of ``node_ids``, or of every node), and every principals_on() answer,
+    so that the next permission check reads them again."""
+    if request is None:
+        return
+    request.__dict__.pop("_principals_on", None)
+    if node_ids is None:
+        request.__dict__.pop("_local_roles", None)
+        return
+    cache = request.__dict__.get("_local_roles")
+    if cache:
+        for node_id in node_ids:
+            cache.pop(node_id, None)
+
+
 def lineage_roles(request, context):
     """[(node, [(principal, role), ...]), ...] from ``context`` up to the root.
 
@@ -234,9 +250,16 @@ def principals_on(request, context, principals=None):
         principals = request.user_principals
     if len(principals) == 1:        # anonymous: no local roles to look up
         return principals
-    roles = roles_on(request, context, principals)
-    roles |= derived_roles(request, context, roles)
-    return principals | {f"role:{role}" for role in roles}
+    # a page asks for many permissions on one context (the view's, each transition's,
+    # each action's): the answer is computed once per request (forget_local_roles)
+    memo = request.__dict__.setdefault("_principals_on", {})
+    key = (id(context), principals)
+    found = memo.get(key)
+    if found is None or found[0] is not context:
+        roles = roles_on(request, context, principals)
+        roles |= derived_roles(request, context, roles)
+        found = memo[key] = (context, principals | {f"role:{role}" for role in roles})
+    return found[1]
 
 
 def derived_roles(request, context, roles):

@@ -4,7 +4,7 @@ from sqlalchemy import delete, or_, select
 from cabinet import errors
 from cabinet.models import Group, LocalRole, User
 from cabinet.roles import GRANTABLE_ROLES
-from cabinet.security import lineage_roles, roles_on
+from cabinet.security import forget_local_roles, lineage_roles, roles_on
 from cabinet.workflow import record_history
 
 
@@ -119,7 +119,7 @@ def apply_changes(request, context, changes):
             revoked.append((principal, role))
     if granted or revoked:
         request.dbsession.flush()
-        request.__dict__.get("_local_roles", {}).pop(context.id, None)
+        forget_local_roles(request, [context.id])
         names = principal_names(request.dbsession, {p for p, _r in granted + revoked})
         label = lambda p: names.get(p, ("", p, p))[1]  # noqa: E731
         record_history(request, context, "sharing", grant=True, details={

@@ -21,6 +21,7 @@ from cabinet.content import add_node, free_name
 from cabinet.interfaces import IAfterTransition, IClock
 from cabinet.locks import lock_node
 from cabinet.models import LocalRole, Membership, Node, User
+from cabinet.security import forget_local_roles
 from cabinet.workflow import record_history
 
 #: the roles a member can hold, in the order the forms offer them
@@ -269,8 +270,6 @@ def _revoke(session, space, principal, role):
         session.delete(local)
 
 
-def _forget_local_roles(request):
-    request.__dict__.pop("_local_roles", None)   # cabinet.security's per-request cache
 
 
 def change_role(request, membership, role):
@@ -300,7 +299,7 @@ def change_role(request, membership, role):
         principal = f"user:{membership.user_id}"
         _revoke(session, space, principal, old)
         _grant(session, space, principal, role)
-        _forget_local_roles(request)
+        forget_local_roles(request)
     record_history(request, membership, "edit", grant=grant,
                    details={"fields": ["role"], "from": old, "to": role})
     session.flush()
@@ -325,7 +324,7 @@ def after_membership_transition(event):
         _grant(session, space, user.principal, membership.role)
     elif event.transition == "remove" and membership.user_id is not None:
         _revoke(session, space, f"user:{membership.user_id}", membership.role)
-    _forget_local_roles(request)
+    forget_local_roles(request)
     session.flush()
 
 
