@@ -131,10 +131,10 @@ def wait_for(url, process, timeout=120):
 
 
 @contextmanager
-def server(command, url, log_path):
+def server(command, url, log_path, env=None):
     log = open(log_path, "w")
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
-                               cwd=str(BENCH.parent))
+                               cwd=str(BENCH.parent), env=env)
     try:
         wait_for(url, process)
         yield process
