@@ -190,31 +190,37 @@ def _node_paths(session, ids):
                                              .where(nodes.c.id.in_(sorted(ids)))))
 
 
+#: what a flushed object says must be recomputed: (bucket, attribute holding its id)
+_BUCKETS = {Document: ("documents", "id"), DocumentType: ("types", "id"),
+            PatientSharing: ("patients", "patient_id"),
+            CabinetDocumentSettings: ("cabinets", "cabinet_id")}
+#: the buckets that an added and a deleted object count in (a changed one: all of
+#: them, when a watched attribute changed); a new type has no documents yet, and a
+#: deleted document or type takes its rows with it
+_ON_NEW = frozenset({"documents", "patients", "cabinets"})
+_ON_DELETE = frozenset({"patients", "cabinets"})
+
+
+def _bucket(obj):
+    for cls, (bucket, attribute) in _BUCKETS.items():
+        if isinstance(obj, cls):
+            return bucket, getattr(obj, attribute)
+    return None, None
+
+
 def after_flush(session, _context):
-    documents, patients, cabinets, types = set(), set(), set(), set()
-    for obj in session.new:
-        if isinstance(obj, Document):
-            documents.add(obj.id)
-        elif isinstance(obj, PatientSharing):
-            patients.add(obj.patient_id)
-        elif isinstance(obj, CabinetDocumentSettings):
-            cabinets.add(obj.cabinet_id)
-    for obj in session.dirty:
-        if not _changed(obj):
-            continue
-        if isinstance(obj, Document):
-            documents.add(obj.id)
-        elif isinstance(obj, DocumentType):
-            types.add(obj.id)
-        elif isinstance(obj, PatientSharing):
-            patients.add(obj.patient_id)
-        elif isinstance(obj, CabinetDocumentSettings):
-            cabinets.add(obj.cabinet_id)
-    for obj in session.deleted:
-        if isinstance(obj, PatientSharing):
-            patients.add(obj.patient_id)
-        elif isinstance(obj, CabinetDocumentSettings):
-            cabinets.add(obj.cabinet_id)
+    found = {"documents": set(), "patients": set(), "cabinets": set(), "types": set()}
+    for objects, buckets in ((session.new, _ON_NEW), (session.dirty, None),
+                             (session.deleted, _ON_DELETE)):
+        for obj in objects:
+            bucket, key = _bucket(obj)
+            if bucket is None or (buckets is not None and bucket not in buckets):
+                continue
+            if buckets is None and not _changed(obj):
+                continue
+            found[bucket].add(key)
+    documents, patients, cabinets, types = (
+        found["documents"], found["patients"], found["cabinets"], found["types"])
     if not (documents or patients or cabinets or types):
         return
     for path in _node_paths(session, patients | cabinets):
