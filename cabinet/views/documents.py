@@ -174,14 +174,15 @@ def replace(context, request):
     """POST <document>/@@file (multipart: file): new bytes while the document is
     pending; a signed document's bytes never change (409)."""
     _viewable_or_404(context, request)
-    if context.state == "signed":
-        raise errors.conflict("Un document signé ne peut plus être modifié.",
-                              review_state=context.state)
-    if not request.has_permission("document:edit", context):
-        raise errors.conflict("Seul un document en attente peut être modifié.",
-                              review_state=context.state)
     try:
+        # first, as for every unsafe request: the CSRF token (in the multipart body)
         _fields, data, file_name = read_upload(request)
+        if context.state == "signed":
+            raise errors.conflict("Un document signé ne peut plus être modifié.",
+                                  review_state=context.state)
+        if not request.has_permission("document:edit", context):
+            raise errors.conflict("Seul un document en attente peut être modifié.",
+                                  review_state=context.state)
         replace_file(request, context, data, file_name)
     except UploadRefused as exc:
         _refuse(exc)
