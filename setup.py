@@ -38,6 +38,8 @@ requires = [
     "phonenumbers",  # cabinet/patient_login.py: phone numbers of LU, FR, BE, DE (A3)
     "pyHanko",  # cabinet/signed_pdf.py: PAdES signature of signed PDFs (C4); brings cryptography
     "cryptography",  # cabinet/signed_pdf.py: each cabinet's key and self-signed certificate
+    # issue #5: FHIR R4 Questionnaire / QuestionnaireResponse validation (R4B models)
+    "fhir.resources>=8.3,<9",
 ]
 
 tests_require = ["pytest", "webtest", "hypothesis", "pytest-xdist",
@@ -64,6 +66,8 @@ setup(
         "console_scripts": [
             "initialize_cabinet_db = cabinet.scripts.initialize_db:main",
             "cabinet_blob_gc = cabinet.blobs:gc_main",  # issue #4: blob orphans
+            "cabinet_audit_verify = cabinet.audit:verify_main",  # issue #6: the audit chain
+            "cabinet_worker = cabinet.worker:main",  # issue #5: scheduled jobs
         ],
     },
 )

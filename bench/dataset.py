@@ -67,6 +67,7 @@ def app_settings(url, engine=None, **extra):
         "cabinet.templates": str(HERE / "templates"),
         "cabinet.static": str(HERE / "static"),
         "cabinet.session_secret": "bench-secret-" + "x" * 40,
+        "cabinet.signing_key_secret": "bench-signing-secret-" + "x" * 24,
         "cabinet.clock": "cabinet.services.clock.SystemClock",
         "cabinet.ratelimiter": "cabinet.services.ratelimit.LimitsRateLimiter",
         "cabinet.ratelimit.storage": "memory://",

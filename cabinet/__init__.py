@@ -9,6 +9,7 @@ from pyramid.settings import asbool
 def _settings_from_environment(settings):
     for variable, key in (("CABINET_DATABASE_URL", "sqlalchemy.url"),
                           ("CABINET_SESSION_SECRET", "cabinet.session_secret"),
+                          ("CABINET_SIGNING_KEY_SECRET", "cabinet.signing_key_secret"),
                           ("CABINET_MAIL_PASSWORD", "mail.password"),
                           ("CABINET_REGISTRY_TOKEN", "cabinet.registry.token")):
         if os.environ.get(variable):
@@ -30,8 +31,9 @@ def main(global_config=None, **settings):
     session_factory = SignedCookieSessionFactory(
         secret, cookie_name="cabinet_session", httponly=True, samesite="Lax",
         secure=asbool(settings.get("cabinet.secure_cookies", False)),
-        timeout=int(settings.get("cabinet.session_timeout", 8 * 3600)),
-        reissue_time=300, hashalg="sha512")
+        # idle timeout; the cookie is re-sent at most once a minute to keep it alive
+        timeout=int(settings.get("cabinet.session_timeout", 20 * 60)),
+        reissue_time=60, hashalg="sha512")
     with Configurator(settings=settings, root_factory=root_factory,
                       session_factory=session_factory) as config:
         config.include("pyramid_jinja2")

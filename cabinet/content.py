@@ -4,7 +4,9 @@ import unicodedata
 
 from sqlalchemy import select
 
-from cabinet.interfaces import IClock
+from zope.interface import implementer
+
+from cabinet.interfaces import IClock, IObjectAdded
 from cabinet.labels import FOLDER_TITLES
 from cabinet.models import CONTENT_TYPES, Folder, Node
 
@@ -54,4 +56,11 @@ def add_node(session, registry, parent, portal_type, *, name=None, title="", own
     for folder_name in cls.subfolders:
         add_node(session, registry, node, Folder.portal_type, name=folder_name,
                  title=FOLDER_TITLES.get(folder_name, folder_name.capitalize()))
+    registry.notify(ObjectAdded(node, session, registry))
     return node
+
+
+@implementer(IObjectAdded)
+class ObjectAdded:
+    def __init__(self, object, session, registry):
+        self.object, self.session, self.registry = object, session, registry

@@ -8,6 +8,7 @@ from sqlalchemy import and_, func, select
 
 from cabinet.content import add_node
 from cabinet.interfaces import IBlobStorage
+from cabinet.pdf_scan import active_content
 from cabinet.models import Document, DocumentType, Node, User
 from cabinet.search import readable_filter, subtree
 from cabinet.security import uses_bearer_token
@@ -19,6 +20,7 @@ ENVELOPE_BYTES = 64 * 1024
 CHUNK = 64 * 1024
 ACCEPTED = {"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG"}
 EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
+SAME_TYPE_EXTENSIONS = {"image/jpeg": (".jpg", ".jpeg", ".jpe")}
 #: where a PDF's end-of-file marker must be found (incremental updates and trailing
 #: whitespace or NULs put it a little before the very end)
 PDF_EOF_WINDOW = 2048
@@ -133,17 +135,35 @@ def find_type(session, cabinet, name):
     return doc_type
 
 
+def active():
+    return UploadRefused(415, "Ce PDF contient du contenu actif (JavaScript, lancement "
+                              "de programme ou page web) : il ne peut pas être partagé. "
+                              "Enregistrez-le à nouveau en PDF simple (par exemple en "
+                              "l'imprimant en PDF).", accepted=sorted(ACCEPTED))
+
+
 def check_file(data):
     content_type = sniff(data)
     if content_type is None:
         raise unsupported()
+    if content_type == "application/pdf" and active_content(data):
+        raise active()
     return content_type
 
 
 def clean_file_name(name, content_type):
+    """The uploader's file name, safe to store and to send back: no folders, no
+    control or quote characters, no leading dots, and an extension that says the
+    type found in the content (``photo.pdf`` holding a PNG becomes ``photo.pdf.png``)."""
     name = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(c for c in name if c.isprintable() and c not in '"')[:200].strip()
-    return name or f"document{EXTENSIONS[content_type]}"
+    name = "".join(c for c in name if c.isprintable() and c not in '"\\;')[:200]
+    name = name.strip().lstrip(". ")
+    extension = EXTENSIONS[content_type]
+    if not name:
+        return f"document{extension}"
+    if not name.lower().endswith(SAME_TYPE_EXTENSIONS.get(content_type, (extension,))):
+        name = name[:200 - len(extension)] + extension
+    return name
 
 
 def create_document(request, folder, cabinet, fields, data, file_name):

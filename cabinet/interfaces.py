@@ -34,6 +34,10 @@ class IQuestionnaireResponse(INode):
     """A questionnaire sent to a patient."""
 
 
+class IAppointment(INode):
+    """An appointment of a patient with a practitioner (issue #5)."""
+
+
 class IProfessional(INode):
     """A health professional."""
 
@@ -63,6 +67,14 @@ class IAfterTransition(Interface):
     from_state = Attribute("state before")
     to_state = Attribute("state after")
     history = Attribute("the history entry written")
+
+
+class IObjectAdded(Interface):
+    """Notified by cabinet.content.add_node once a node and its folders exist (same
+    transaction; no request: scripts and migrations add nodes too)."""
+    object = Attribute("the new node")
+    session = Attribute("the database session")
+    registry = Attribute("the application registry")
 
 
 class IClock(Interface):

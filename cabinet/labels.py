@@ -19,13 +19,14 @@ ROLE_TITLES = {
     "shared_guardian": "Représentant légal (document partagé)",
     "shared_correspondent": "Correspondant (document partagé)",
     "mandate_holder": "Titulaire du mandat",
+    "questionnaire_guardian": "Représentant légal (questionnaires)",
     "authenticated": "Tout utilisateur connecté",
 }
 
 TYPE_TITLES = {
     "Site": "Accueil", "Folder": "Dossier", "Cabinet": "Cabinet", "Patient": "Patient",
     "Document": "Document", "QuestionnaireResponse": "Questionnaire",
-    "QuestionnaireTemplate": "Modèle de questionnaire",
+    "QuestionnaireTemplate": "Modèle de questionnaire", "Appointment": "Rendez-vous",
     "Professional": "Professionnel", "Delegation": "Délégation",
     "Space": "Espace professionnel", "Membership": "Membre", "Mandate": "Mandat",
 }
@@ -34,7 +35,7 @@ FOLDER_TITLES = {
     "cabinets": "Cabinets", "professionals": "Professionnels",
     "spaces": "Espaces professionnels", "patients": "Patients", "documents": "Documents",
     "questionnaires": "Questionnaires", "delegations": "Secrétaires",
-    "questionnaire-templates": "Modèles de questionnaires",
+    "questionnaire-templates": "Modèles de questionnaires", "appointments": "Rendez-vous",
     "members": "Membres", "mandates": "Mandats",
 }
 
@@ -47,6 +48,7 @@ FIELD_TITLES = {
     "company_number": "Numéro RCS", "certificate": "Numéro de certificat",
     "role": "Rôle", "activation_deadline": "Date limite d'activation",
     "delegate_name": "Secrétaire", "matricule": "Matricule",
+    "start": "Début", "end": "Fin", "place": "Lieu",
 }
 
 

@@ -20,7 +20,7 @@ from datetime import timedelta
 from sqlalchemy import func, select, update
 
 from cabinet import errors
-from cabinet.interfaces import IClock
+from cabinet.interfaces import IClock, IRateLimiter
 from cabinet.models import OneTimeCode, OneTimeCodeSend
 from cabinet.sms import mask_phone, send_sms
 
@@ -35,6 +35,7 @@ USED = "Ce code a déjà été utilisé : demandez un nouveau code."
 TOO_SOON = "Un code vient d'être envoyé : attendez une minute avant d'en demander un autre."
 TOO_MANY = ("Trop de codes demandés en une heure : réessayez plus tard "
             "(au plus {limit} par heure).")
+TOO_MANY_SMS = "Trop de codes envoyés par SMS : réessayez plus tard."
 MESSAGES = {
     "login": "Votre code de connexion Cabinet : {code}. Il expire dans {minutes} minutes.",
     "sign": "Votre code de signature Cabinet : {code} ({title}). "
@@ -91,16 +92,31 @@ class OneTimeCodes:
         if count >= self.per_hour:
             raise errors.too_many(TOO_MANY.format(limit=self.per_hour))
 
+    def check_sending_caps(self, request, phone):
+        """429 past the caps on codes sent to one phone and asked from one address,
+        across all bindings (nothing is sent then); else count this one."""
+        limiter = request.registry.queryUtility(IRateLimiter)
+        if limiter is None:
+            return
+        address = request.remote_addr or "unknown"
+        if not limiter.test("otp.phone", phone) or not limiter.test("otp.address", address):
+            raise errors.too_many(TOO_MANY_SMS)
+        limiter.hit("otp.phone", phone)
+        limiter.hit("otp.address", address)
+
     def issue(self, request, purpose, phone, *, node=None, user=None, challenge=None,
-              details=None, title=""):
+              details=None, title="", send=True):
         """Create (or replace: a resend) the code of this binding and send it to
-        ``phone`` when the transaction commits. Returns the row."""
+        ``phone`` when the transaction commits. Returns the row. ``send=False``: a
+        decoy that no code can ever match and no SMS carries (a patient login for
+        nobody answers like one for somebody), under the same limits."""
         clock = request.registry.getUtility(IClock)
         now = clock.now()
         node_id = node.id if node is not None else None
         user_id = user.id if user is not None else None
         key = self._send_key(purpose, phone, node_id, user_id, challenge)
         self.check_resend(request, key)
+        self.check_sending_caps(request, phone)
         session = request.dbsession
         if challenge is not None:
             row = session.scalar(select(OneTimeCode).where(
@@ -118,14 +134,17 @@ class OneTimeCodes:
             row = OneTimeCode(purpose=purpose, node_id=node_id, user_id=user_id,
                               challenge_hash=challenge_hash(challenge) if challenge else None)
             session.add(row)
-        row.phone, row.salt, row.code_hash = phone, salt, self.hash(salt, code)
+        # a decoy's hash is of no 6-digit code: nothing typed can match it
+        row.phone, row.salt = phone, salt
+        row.code_hash = self.hash(salt, code if send else "decoy")
         row.created, row.expires = now, now + timedelta(minutes=self.minutes)
         row.tries, row.used, row.details = 0, None, details
         session.add(OneTimeCodeSend(key=key, sent_at=now))
         session.flush()
-        text = MESSAGES.get(purpose, MESSAGES["login"]).format(
-            code=code, minutes=self.minutes, title=title[:60])
-        send_sms(request, phone, text)
+        if send:
+            text = MESSAGES.get(purpose, MESSAGES["login"]).format(
+                code=code, minutes=self.minutes, title=title[:60])
+            send_sms(request, phone, text)
         return row
 
     # -- checking ------------------------------------------------------------------------

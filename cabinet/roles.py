@@ -31,6 +31,10 @@ GRANTABLE_ROLES = (
     # members acting under a mandate hold it on that mandate only (not on the mandant's
     # other mandates, of other domains or providers)
     "mandate_holder",
+    # questionnaires (issue #5, cabinet.questionnaire_access): computed, never stored:
+    # a guardian of a minor on the minor's record where the cabinet opens minors'
+    # access for questionnaires (independent of minors' access for documents)
+    "questionnaire_guardian",
 )
 
 ROLES = (AUTHENTICATED,) + GRANTABLE_ROLES
@@ -44,6 +48,8 @@ _ACTIONS = {
     "questionnaire": ("view", "edit", "delete", "add", "send", "fill", "reopen",
                       "validate", "sign"),
     "questionnaire_template": ("view", "edit", "delete", "add"),
+    # configure: a cabinet's appointment types and questionnaire auto-send rules
+    "appointment": ("view", "edit", "add", "cancel", "complete", "configure"),
     "professional": ("view", "edit"),
     "delegation": ("view", "add", "accept", "end", "cancel", "expire"),
     # enter: fill in procedures in the space; sign: sign them (members by role)

@@ -10,6 +10,7 @@ professional P is also checked with P's principals (P's local roles on the same
 lineage), except for the permissions the delegation's scope does not cover.
 """
 import hashlib
+from datetime import datetime, timedelta
 from dataclasses import dataclass
 
 from pyramid.authorization import ACLAllowed, ACLHelper, Authenticated, Everyone
@@ -22,6 +23,10 @@ from cabinet.models import Delegation, GroupMember, LocalRole, Node, User, joine
 from cabinet.roles import DERIVED_ROLES, NEVER_DELEGATED, SIGNING_PERMISSIONS
 
 SESSION_USER = "auth.userid"
+#: when the session ends, whatever the activity (ISO time of the clock)
+SESSION_UNTIL = "auth.until"
+#: the user's session generation when the session began (User.session_generation)
+SESSION_GENERATION = "auth.generation"
 
 
 def token_hash(token):
@@ -102,13 +107,29 @@ class SecurityPolicy:
         user = request.identity
         return str(user.id) if user is not None else None
 
-    def remember(self, request, userid, **kw):
+    def remember(self, request, userid, lifetime=None, **kw):
+        """A new session for ``userid``, which ends ``lifetime`` seconds after this
+        login however active it stays (default ``cabinet.session_lifetime``, 8 hours;
+        patients' logins pass their own, an hour). The idle timeout is the session
+        cookie's own (``cabinet.session_timeout``, 20 minutes)."""
+        if lifetime is None:
+            lifetime = int(request.registry.settings.get("cabinet.session_lifetime",
+                                                         8 * 3600))
+        now = request.registry.getUtility(IClock).now()
+        user = request.dbsession.get(User, int(userid))
         request.session.invalidate()          # a new session at login
         request.session[SESSION_USER] = int(userid)
+        request.session[SESSION_GENERATION] = user.session_generation or 0
+        request.session[SESSION_UNTIL] = (now + timedelta(seconds=lifetime)).isoformat()
         request.session.new_csrf_token()
         return []
 
     def forget(self, request, **kw):
+        """Log out: this session, and every copy of every cookie of this user's
+        sessions (the user's session generation moves on)."""
+        user = request.identity if not uses_bearer_token(request) else None
+        if user is not None:
+            user.session_generation = (user.session_generation or 0) + 1
         request.session.invalidate()
         return []
 
@@ -150,7 +171,21 @@ def authenticated_user(request):
     userid = request.session.get(SESSION_USER)
     if not isinstance(userid, int):
         return None
-    return load_identity(request, user_id=userid)
+    if not _within_lifetime(request):
+        request.session.invalidate()          # past the session's absolute lifetime
+        return None
+    user = load_identity(request, user_id=userid)
+    if user is None or request.session.get(SESSION_GENERATION) != (user.session_generation or 0):
+        return None                           # logged out since (elsewhere too)
+    return user
+
+
+def _within_lifetime(request):
+    try:
+        until = datetime.fromisoformat(request.session.get(SESSION_UNTIL))
+    except (TypeError, ValueError):
+        return False
+    return request.registry.getUtility(IClock).now() < until
 
 
 def uses_bearer_token(request):

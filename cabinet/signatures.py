@@ -17,7 +17,7 @@ rewrites it from X-Forwarded-For only for the proxies named by ``trusted_proxy``
 """
 from sqlalchemy import select
 
-from cabinet.interfaces import IAfterTransition, IClock, IDocument
+from cabinet.interfaces import IAfterTransition, IClock, IDocument, IQuestionnaireResponse
 from cabinet.models import Delegation, Signature, User
 from cabinet.sms import mask_phone
 
@@ -64,10 +64,25 @@ def acting_for_of(request, document, history):
     return None
 
 
-def record_signature(request, document, history):
-    """Write the evidence row of ``document``, just signed (the caller's transaction)."""
+def signed_content(request, node):
+    """(sha256, size, content_type, file_name) of what a signature of ``node`` covers:
+    a document's file; for a questionnaire response (issue #5), its answers with the
+    template version they answer, as canonical JSON
+    (cabinet.questionnaire_responses.canonical_json)."""
+    if IQuestionnaireResponse.providedBy(node):
+        from cabinet.questionnaire_responses import answers_sha256
+        sha256, size = answers_sha256(request.dbsession, node)
+        return sha256, size, "application/json", ""
+    return node.blob_sha256, node.size, node.content_type or "", node.file_name or ""
+
+
+def record_signature(request, document, history, signer=None, signer_name=None):
+    """Write the evidence row of ``document``, just signed (the caller's transaction).
+    The signer is the request's user unless ``signer`` (a User) or ``signer_name``
+    (a person without an account) is given (the demo signs outside a web request)."""
     session = request.dbsession
-    user = request.identity
+    sha256, size, content_type, file_name = signed_content(request, document)
+    user = signer if signer is not None else request.identity
     codes = request.registry.get("one_time_codes")
     code = None
     current = getattr(codes, "current", None)
@@ -77,12 +92,12 @@ def record_signature(request, document, history):
             code = None
     row = Signature(
         document_id=document.id, history_id=history.id if history is not None else None,
-        sha256=document.blob_sha256, size=document.size,
-        content_type=document.content_type or "", file_name=document.file_name or "",
+        sha256=sha256, size=size, content_type=content_type, file_name=file_name,
         title=(document.title or "")[:500],
         signer_id=user.id if user is not None else None,
         signer_login=user.login if user is not None else "",
-        signer_name=(user.fullname or user.login) if user is not None else "",
+        signer_name=(user.fullname or user.login) if user is not None
+        else (signer_name or "")[:200],
         acting_for_id=history.acting_for_id if history is not None else None,
         delegation_id=history.delegation_id if history is not None else None,
         acting_for=acting_for_of(request, document, history),
@@ -99,8 +114,10 @@ def record_signature(request, document, history):
 
 
 def after_sign(event):
-    """IAfterTransition: the evidence of a document's signature."""
-    if event.transition != SIGN or not IDocument.providedBy(event.object):
+    """IAfterTransition: the evidence of a document's (or a questionnaire
+    response's) signature; a document's PDF is then signed with the cabinet's key."""
+    if event.transition != SIGN or not (IDocument.providedBy(event.object)
+                                        or IQuestionnaireResponse.providedBy(event.object)):
         return
     if event.request is None or getattr(event.request, "dbsession", None) is None:
         return
@@ -108,8 +125,22 @@ def after_sign(event):
     if history is not None and history.id is None:
         event.request.dbsession.flush()
     evidence = record_signature(event.request, event.object, history)
+    if not IDocument.providedBy(event.object):
+        return
     from cabinet.signed_pdf import sign_document
     evidence.signed_sha256 = sign_document(event.request, event.object, evidence)
+
+
+def sign_outside_a_request(request, document, signer=None, signer_name=None, data=None):
+    """Evidence and signed PDF of ``document``, already in state ``signed``, for a
+    script (the demo): the same record_signature and signed PDF as the ``sign``
+    transition, with no one-time code. ``data``: its bytes if not committed yet."""
+    from cabinet.signed_pdf import sign_document
+    evidence = record_signature(request, document, None, signer=signer,
+                                signer_name=signer_name)
+    evidence.signed_sha256 = sign_document(request, document, evidence, data=data)
+    request.dbsession.flush()
+    return evidence
 
 
 def signature_of(session, document):
@@ -119,4 +150,5 @@ def signature_of(session, document):
 
 
 def includeme(config):
+    config.include("cabinet.signing_keys")
     config.add_subscriber(after_sign, IAfterTransition)

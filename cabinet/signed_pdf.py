@@ -4,10 +4,10 @@ signature made with the cabinet's own key, with a visible stamp "Signé
 references it from then on (its download), and the evidence keeps both hashes: the
 bytes the signer saw (``sha256``) and the signed PDF (``signed_sha256``).
 
-Each cabinet has an ECDSA P-256 key and a self-signed certificate, made at first
-use and kept in ``signing_keys`` (PEM); no view serves the private key. Validating
-a signed PDF trusts that certificate (``cabinet_certificate``), as pyHanko's
-validator does in the tests.
+Each cabinet has an ECDSA P-256 key and a self-signed certificate, made with the
+cabinet and kept in ``signing_keys``, the key encrypted (cabinet.signing_keys); no
+view serves the private key. Validating a signed PDF trusts that certificate
+(``cabinet_certificate``), as pyHanko's validator does in the tests.
 
 A file pyHanko cannot read (a damaged PDF that still passed the upload's check) is
 left as it is: the signature and its evidence stand, ``signed_sha256`` stays empty.
@@ -15,17 +15,13 @@ left as it is: the signature and its evidence stand, ``signed_sha256`` stays emp
 import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
 from io import BytesIO
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from sqlalchemy import select
 
-from cabinet.interfaces import IBlobStorage, IClock
+from cabinet.interfaces import IBlobStorage
 from cabinet.models import SigningKey
+from cabinet.signing_keys import ensure_signing_key, private_key_der, secret_of
 
 log = logging.getLogger(__name__)
 
@@ -33,51 +29,12 @@ FIELD = "Cabinet-Signature"
 #: lower right of the last page (points): x1, y1, x2, y2
 STAMP_BOX = (300, 36, 565, 96)
 STAMP_TEXT = "Signé électroniquement par %(signer)s\nle %(date)s"
-CERTIFICATE_YEARS = 10
-
-
-def _new_key(cabinet, now):
-    """(key PEM, certificate PEM): a P-256 key and a self-signed certificate naming
-    the cabinet, valid for ten years."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    title = (cabinet.title or cabinet.name or "Cabinet")[:60]
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"{title} (signature)"),
-                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, title)])
-    # the certificate must hold at pyHanko's signing time (the system's clock) and at
-    # the cabinet's clock (IClock, moved by tests): from the earlier of both
-    real = datetime.now(timezone.utc).replace(tzinfo=None)
-    start = min(now, real) - timedelta(days=1)
-    end = max(now, real) + timedelta(days=365 * CERTIFICATE_YEARS)
-    usage = x509.KeyUsage(digital_signature=True, content_commitment=True,
-                          key_encipherment=False, data_encipherment=False,
-                          key_agreement=False, key_cert_sign=True, crl_sign=False,
-                          encipher_only=False, decipher_only=False)
-    certificate = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name)
-        .public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(start.replace(tzinfo=timezone.utc))
-        .not_valid_after(end.replace(tzinfo=timezone.utc))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(usage, critical=True)
-        .sign(key, hashes.SHA256()))
-    key_pem = key.private_bytes(serialization.Encoding.PEM,
-                                serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode("ascii")
-    return key_pem, certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")
 
 
 def signing_key(request, cabinet):
-    """The cabinet's SigningKey, made at first use."""
-    session = request.dbsession
-    row = session.get(SigningKey, cabinet.id)
-    if row is None:
-        now = request.registry.getUtility(IClock).now()
-        key_pem, cert_pem = _new_key(cabinet, now)
-        row = SigningKey(cabinet_id=cabinet.id, key_pem=key_pem,
-                         certificate_pem=cert_pem, created=now)
-        session.add(row)
-        session.flush()
-    return row
+    """The cabinet's SigningKey (cabinet.signing_keys: made with the cabinet, or at
+    first use without a race)."""
+    return ensure_signing_key(request.dbsession, request.registry, cabinet)
 
 
 def cabinet_certificate(session, cabinet):
@@ -90,11 +47,11 @@ def cabinet_certificate(session, cabinet):
     return asn1_x509.Certificate.load(der)
 
 
-def _signer(row):
+def _signer(row, secret):
     from asn1crypto import keys, pem, x509 as asn1_x509
     from pyhanko.sign import signers
     _t, _h, cert_der = pem.unarmor(row.certificate_pem.encode("ascii"))
-    _t, _h, key_der = pem.unarmor(row.key_pem.encode("ascii"))
+    key_der = private_key_der(row, secret)      # decrypted in memory only
     return signers.SimpleSigner(signing_cert=asn1_x509.Certificate.load(cert_der),
                                 signing_key=keys.PrivateKeyInfo.load(key_der),
                                 cert_registry=None)
@@ -104,8 +61,9 @@ def stamp_date(when):
     return when.strftime("%d/%m/%Y à %H:%M") + " (UTC)"
 
 
-def sign_pdf(data, row, signer_name, when, reason="", field=FIELD):
-    """``data`` (PDF bytes) signed with the key of ``row``, with the visible stamp."""
+def sign_pdf(data, row, signer_name, when, reason="", field=FIELD, secret=None):
+    """``data`` (PDF bytes) signed with the key of ``row`` (encrypted with
+    ``secret``), with the visible stamp."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
     from pyhanko.stamp import TextStampStyle
@@ -115,7 +73,7 @@ def sign_pdf(data, row, signer_name, when, reason="", field=FIELD):
         reason=reason or f"Signé électroniquement par {signer_name}")
     style = TextStampStyle(stamp_text=STAMP_TEXT, border_width=1)
     pdf_signer = signers.PdfSigner(
-        meta, signer=_signer(row), stamp_style=style,
+        meta, signer=_signer(row, secret), stamp_style=style,
         new_field_spec=fields.SigFieldSpec(field, on_page=-1, box=STAMP_BOX))
     params = {"signer": signer_name, "date": stamp_date(when)}
     output = _outside_event_loop(
@@ -144,9 +102,10 @@ def signer_line(evidence):
     return f"{name} pour {for_whom}" if for_whom else name
 
 
-def sign_document(request, document, evidence):
+def sign_document(request, document, evidence, data=None):
     """Sign ``document``'s PDF for ``evidence`` (its Signature row): the signed PDF
-    becomes the document's file; returns its SHA-256, or None when not signed."""
+    becomes the document's file; returns its SHA-256, or None when not signed.
+    ``data``: the document's bytes when they are not committed yet (the demo)."""
     from cabinet.document_sharing import cabinet_of
     if document.content_type != "application/pdf" or not document.blob_sha256:
         return None
@@ -155,8 +114,9 @@ def sign_document(request, document, evidence):
     if cabinet is None:
         return None
     try:
-        with open(storage.path(document.blob_sha256), "rb") as f:
-            data = f.read()
+        if data is None:
+            with open(storage.path(document.blob_sha256), "rb") as f:
+                data = f.read()
     except Exception:       # no storage configured, file missing
         log.warning("document %s: its file is missing, the PDF is not signed", document.id)
         return None
@@ -165,7 +125,8 @@ def sign_document(request, document, evidence):
     try:
         signed = sign_pdf(data, row, name, evidence.signed_at,
                           reason=f"Signé électroniquement par {name}",
-                          field=f"{FIELD}-{evidence.id}")   # unique in the file
+                          field=f"{FIELD}-{evidence.id}",   # unique in the file
+                          secret=secret_of(request.registry.settings))
     except Exception:       # pyHanko could not read or write this PDF
         log.warning("document %s: pyHanko could not sign its PDF", document.id,
                     exc_info=True)

@@ -30,6 +30,9 @@ EXEMPT_VIEWS = {
     "@openapi.json": None,
     "terms": None,                    # the page, and its "J'accepte" form
     "@terms": frozenset({"GET", "HEAD"}),
+    # patient login (A3): /patient/login, /patient/code and their JSON steps; a
+    # person signed in on this browser may log in as the patient they also are
+    "patient": None, "@patient-login": None,
 }
 #: routes that answer without accepted terms (static views are routes named "__...")
 EXEMPT_ROUTES = frozenset({"terms_accept"})

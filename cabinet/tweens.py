@@ -1,7 +1,7 @@
 """Outermost tween: refuse undecodable or NUL-carrying requests up front, and put the
 security headers on every response."""
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-       "object-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'self'")
+       "object-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
 
 
 NUL_MARKERS = (b"\x00", b"%00", b"\\u0000")
@@ -27,6 +27,9 @@ def refuse(request, error_response, message):
 
 
 def security_headers_tween_factory(handler, registry):
+    # HSTS only where Cabinet is served over https (production.ini sets it)
+    hsts = (registry.settings.get("cabinet.hsts") or "").strip()
+
     def tween(request):
         from cabinet.views.errors import error_response
         try:
@@ -47,6 +50,8 @@ def security_headers_tween_factory(handler, registry):
         headers["X-Content-Type-Options"] = "nosniff"
         headers["Referrer-Policy"] = "same-origin"
         headers["X-Frame-Options"] = "DENY"
+        if hsts:
+            headers["Strict-Transport-Security"] = hsts
         if not request.path_info.startswith("/static/"):
             headers["Cache-Control"] = "no-store"
         return response

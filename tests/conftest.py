@@ -76,6 +76,7 @@ def settings(engine, database_url, tmp_path):
         "cabinet.templates": str(HERE / "templates"),
         "cabinet.static": str(HERE / "static"),
         "cabinet.session_secret": "test-secret-" + "x" * 40,
+        "cabinet.signing_key_secret": "test-signing-key-secret-" + "x" * 24,
         "cabinet.clock": "cabinet.services.clock.FixedClock",
         "cabinet.clock.at": "2026-03-10T09:00:00",
         "retry.attempts": "3",

@@ -261,6 +261,7 @@ def test_gc_console_script(demo, app, settings, tmp_path, db):
         cabinet.templates = {settings['cabinet.templates']}
         cabinet.static = {settings['cabinet.static']}
         cabinet.session_secret = {settings['cabinet.session_secret']}
+        cabinet.signing_key_secret = {settings['cabinet.signing_key_secret']}
         cabinet.blobs.path = {storage.root}
         """))
     script = Path(sys.executable).parent / "cabinet_blob_gc"

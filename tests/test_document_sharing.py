@@ -8,6 +8,7 @@ import secrets
 from datetime import timedelta
 
 import pytest
+from pyramid.security import remember
 from pyramid.threadlocal import manager
 from sqlalchemy import select
 
@@ -114,11 +115,10 @@ def expected_paths(world, audience, c, pname):
 
 
 def acl_paths(app, user_id):
-    from cabinet.security import SESSION_USER
     request = script_request(app.registry)
-    request.session[SESSION_USER] = user_id
     try:
         with request.tm:
+            remember(request, user_id)         # the session a login gives
             nodes = {n.id: n for n in request.dbsession.scalars(select(Node))}
             for node in nodes.values():
                 node.__parent__ = nodes.get(node.parent_id)

@@ -185,13 +185,16 @@ def test_filter_by_type_and_state(world, api):
     leroy = api("p.leroy")
     base = f"/@search?path={PARC}&sort_on=path"
     patient = f"{PARC}/patients/leroy"
-    # everything she may see in the cabinet: her record, sent and signed documents,
-    # questionnaires once sent (not pending ones, not withdrawn documents)
+    # everything she may see in the cabinet: her record, her appointments, sent and
+    # signed documents, questionnaires once sent (not pending ones, not withdrawn
+    # documents)
     everything = leroy.get(base)
     assert ids(everything) == [url(patient)] + [url(f"{patient}/{p}") for p in (
+        "appointments/consultation-a-venir", "appointments/controle-annule",
+        "appointments/controle-passe",
         "documents/consentement", "documents/radio", "questionnaires/anamnese",
         "questionnaires/satisfaction", "questionnaires/suivi")]
-    assert everything.json["items_total"] == 6
+    assert everything.json["items_total"] == 9
 
     docs = leroy.get(base + "&portal_type=Document")
     assert ids(docs) == [url(f"{patient}/documents/consentement"),

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 from pyramid.request import Request, apply_request_extensions
+from pyramid.security import remember
 from pyramid.threadlocal import manager
 from sqlalchemy import delete, select
 
@@ -14,7 +15,7 @@ from cabinet.content import add_node
 from cabinet.models import ApiToken, Group, GroupMember, LocalRole, Node, User
 from cabinet.passwords import hash_password
 from cabinet.roles import NEVER_DELEGATED
-from cabinet.security import SESSION_USER, token_hash
+from cabinet.security import token_hash
 from cabinet.terms import accept_current_terms
 from tests.conftest import Api, login
 
@@ -37,7 +38,7 @@ def request_as(registry, login_name=None):
     try:
         if login_name is not None:
             user = request.dbsession.scalar(select(User).where(User.login == login_name))
-            request.session[SESSION_USER] = user.id
+            remember(request, user.id)         # the session a login gives
         yield request
     finally:
         request.tm.abort()
@@ -337,8 +338,10 @@ def test_delegation_carries_the_professionals_group_roles(secretary, db, registr
 @pytest.fixture
 def martin_guardian(demo, db):
     """dr.martin is also the guardian of the minor Lena Muller: he may sign her
-    documents and questionnaires."""
+    documents and questionnaires (issue #5: questionnaires follow their own role,
+    questionnaire_guardian, computed where minors' access for questionnaires is on)."""
     grant(db, MULLER, "dr.martin", "guardian")
+    grant(db, MULLER, "dr.martin", "questionnaire_guardian")
 
 
 SIGNABLE = [(f"{MULLER}/documents/consentement", "document:sign"),       # sent

@@ -32,9 +32,12 @@ def last_code(registry):
     return re.search(r"\b(\d{6})\b", text).group(1)
 
 
-def signatures(db):
+def signatures(db, path=CONSENT):
+    """The evidence rows of the document at ``path`` (the demo's signed documents
+    have theirs)."""
     with db() as request:
-        return request.dbsession.scalar(select(func.count()).select_from(Signature))
+        return request.dbsession.scalar(select(func.count()).select_from(Signature).join(
+            Node, Node.id == Signature.document_id).where(Node.path == path + "/"))
 
 
 def state_of(db, path):
@@ -141,7 +144,8 @@ def test_the_guardian_signs_for_the_minor(hugo_document, testapp, registry, db):
     assert evidence["client_ip"] == "203.0.113.9"
     assert evidence["one_time_code"]["sent_to"] == "+352••••••456"
     with db() as request:
-        row = request.dbsession.scalar(select(Signature))
+        row = request.dbsession.scalar(select(Signature).where(
+            Signature.file_name == "autorisation.pdf"))
         assert row.signer_name and row.signer_id is not None
         assert row.acting_for_id is None and row.delegation_id is None
 
@@ -168,13 +172,16 @@ def test_the_evidence_report_page(demo, testapp, registry):
     assert fields["otp_sent_to"] == "+352••••••456"
 
 
-def test_others_and_unsigned_documents_have_no_evidence(demo, api):
+def test_others_and_unsigned_documents_have_no_evidence(demo, api, db):
     leroy = api("p.leroy")
     other = f"{PARC}/patients/bernard/documents/consentement/@signature"
     assert leroy.get(other, status=404).json["type"] == "NotFound"
-    # a document marked signed by the demo data, without a signature made here
-    radio = api("dr.martin").get(f"{LEROY}/documents/radio/@signature", status=404)
-    assert "aucune preuve de signature" in radio.json["message"]
+    # a document marked signed by hand, without a signature made in Cabinet
+    with db() as request:
+        request.dbsession.scalar(select(Node).where(
+            Node.path == f"{LEROY}/documents/devis/")).state = "signed"
+    devis = api("dr.martin").get(f"{LEROY}/documents/devis/@signature", status=404)
+    assert "aucune preuve de signature" in devis.json["message"]
 
 
 class FakeRequest:
@@ -311,13 +318,15 @@ def test_pdfs_are_signed_inside_a_running_event_loop_too():
     from datetime import datetime
     from types import SimpleNamespace
     from cabinet.models import SigningKey
-    from cabinet.signed_pdf import _new_key, sign_pdf
-    key_pem, cert_pem = _new_key(SimpleNamespace(title="Cabinet du Parc", name="parc"),
-                                 datetime(2026, 3, 10, 9, 0))
+    from cabinet.signed_pdf import sign_pdf
+    from cabinet.signing_keys import new_key
+    key_pem, cert_pem = new_key(SimpleNamespace(title="Cabinet du Parc", name="parc"),
+                                datetime(2026, 3, 10, 9, 0), b"a secret")
     row = SigningKey(key_pem=key_pem, certificate_pem=cert_pem)
 
     async def inside_a_loop():
-        return sign_pdf(make_pdf("Devis"), row, "Léa Leroy", datetime(2026, 3, 10, 9, 0))
+        return sign_pdf(make_pdf("Devis"), row, "Léa Leroy", datetime(2026, 3, 10, 9, 0),
+                        secret=b"a secret")
     # a thread of its own: this one may already run the browser tests' loop
     from concurrent.futures import ThreadPoolExecutor
     with ThreadPoolExecutor(max_workers=1) as pool:

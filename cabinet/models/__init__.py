@@ -6,7 +6,8 @@ from .meta import (  # noqa: F401
 )
 from .users import ApiToken, Group, GroupMember, User  # noqa: F401
 from .nodes import (  # noqa: F401
-    CONTENT_TYPES, SEARCHABLE_TYPES, Cabinet, Delegation, Document, Folder, Mandate,
+    CONTENT_TYPES, SEARCHABLE_TYPES, Appointment, Cabinet, Delegation, Document, Folder,
+    Mandate,
     Membership, Node, Patient, Professional, QuestionnaireResponse, QuestionnaireTemplate,
     Site, Space,
 )
@@ -18,6 +19,10 @@ from .documents import (  # noqa: F401
 )
 from .signatures import Signature, SigningKey  # noqa: F401
 from .questionnaires import TemplateVersion  # noqa: F401
+from .audit import AuditEvent, AuditHead  # noqa: F401
+from .appointments import (  # noqa: F401
+    AppointmentType, AutosendRule, ScheduledSend, WorkerJob,
+)
 
 configure_mappers()
 

@@ -186,18 +186,21 @@ class Patient(Node):
     guarantor_phone: Mapped[str] = mapped_column(String(32), default="")
     #: minors' access for documents: "" follows the cabinet, "on" / "off" override it
     minors_access: Mapped[str] = mapped_column(String(8), default="")
+    #: the same for questionnaires (issue #5, migration 0012: cabinet.questionnaire_access)
+    minors_access_questionnaires: Mapped[str] = mapped_column(String(8), default="")
 
     __mapper_args__ = {"polymorphic_identity": "patient"}
     portal_type = "Patient"
     workflow_name = "patient"
     permission_prefix = "patient"
-    subfolders = {"documents": "Document", "questionnaires": "QuestionnaireResponse"}
+    subfolders = {"documents": "Document", "questionnaires": "QuestionnaireResponse",
+                  "appointments": "Appointment"}
     fields = ("first_name", "last_name", "birth_date", "phone", "email",
               "parent1_first_name", "parent1_last_name", "parent1_birth_date",
               "parent1_phone", "parent2_first_name", "parent2_last_name",
               "parent2_birth_date", "parent2_phone", "guarantor_first_name",
               "guarantor_last_name", "guarantor_birth_date", "guarantor_phone",
-              "minors_access")
+              "minors_access", "minors_access_questionnaires")
 
 
 @implementer(i.IDocument)
@@ -273,6 +276,48 @@ class QuestionnaireResponse(Node):
     workflow_name = "questionnaire"
     permission_prefix = "questionnaire"
     fields = ("answers",)
+
+
+@implementer(i.IAppointment)
+class Appointment(Node):
+    """An appointment (issue #5), a node under its patient record
+    (``<patient>/appointments/<a>``) so that its ACL comes from the record's local
+    roles. ``start`` and ``end`` are the cabinet's wall-clock time (cabinet.timezone,
+    naive), as the agenda shows them; cabinet.appointments holds the rules."""
+    __tablename__ = "appointments"
+    __table_args__ = (
+        # a cabinet's agenda of a day, a patient's coming appointments, and a
+        # practitioner's appointments (double booking): ranges on the start
+        Index("ix_appointments_cabinet_id_starts_at", "cabinet_id", "starts_at"),
+        Index("ix_appointments_patient_id_starts_at", "patient_id", "starts_at"),
+        Index("ix_appointments_practitioner_id_starts_at", "practitioner_id",
+              "starts_at"),
+    )
+    id: Mapped[int] = mapped_column(ForeignKey("nodes.id", ondelete="CASCADE"),
+                                    primary_key=True)
+    cabinet_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cabinets.id", ondelete="CASCADE"))
+    patient_id: Mapped[int | None] = mapped_column(
+        ForeignKey("patients.id", ondelete="CASCADE"))
+    practitioner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("professionals.id", ondelete="SET NULL"))
+    appointment_type_id: Mapped[int | None] = mapped_column(
+        ForeignKey("appointment_types.id", ondelete="SET NULL"), index=True)
+    #: set by cabinet.appointments (nullable only so that a bare node can be added
+    #: first and filled in next, as the generic content API does)
+    start: Mapped[datetime | None] = mapped_column("starts_at", DateTime)
+    end: Mapped[datetime | None] = mapped_column("ends_at", DateTime)
+    place: Mapped[str] = mapped_column(String(500), default="")
+    cancel_reason: Mapped[str] = mapped_column(String(2000), default="")
+
+    __mapper_args__ = {"polymorphic_identity": "appointment"}
+    portal_type = "Appointment"
+    workflow_name = "appointment"
+    permission_prefix = "appointment"
+    #: start, end, practitioner and type are checked together (cabinet.appointments)
+    fields = ("place",)
+    #: the title is made from the type, date and practitioner when none is given
+    title_required = False
 
 
 @implementer(i.IProfessional)
@@ -393,7 +438,8 @@ class Mandate(Node):
 #: portal_type -> class, for the JSON API and the search filter.
 CONTENT_TYPES = {cls.portal_type: cls for cls in (
     Site, Folder, Cabinet, Patient, Document, QuestionnaireTemplate,
-    QuestionnaireResponse, Professional, Delegation, Space, Membership, Mandate)}
+    QuestionnaireResponse, Appointment, Professional, Delegation, Space, Membership,
+    Mandate)}
 
 #: the types a user searches and lists (folders and the site are structure).
 SEARCHABLE_TYPES = tuple(name for name in CONTENT_TYPES if name not in ("Site", "Folder"))

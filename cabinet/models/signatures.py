@@ -55,8 +55,9 @@ class Signature(Base):
 
 
 class SigningKey(Base):
-    """A cabinet's key and self-signed certificate for signing PDFs (PEM), made at
-    first use (cabinet.signed_pdf). The private key is never served."""
+    """A cabinet's key and self-signed certificate for signing PDFs (PEM), made with
+    the cabinet (cabinet.signing_keys). ``key_pem`` is encrypted PKCS#8 (the secret
+    ``cabinet.signing_key_secret``); the private key is never served."""
     __tablename__ = "signing_keys"
 
     cabinet_id: Mapped[int] = mapped_column(ForeignKey("nodes.id", ondelete="CASCADE"),

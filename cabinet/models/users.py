@@ -1,7 +1,7 @@
 """Accounts, groups and API tokens."""
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .meta import Base, utcnow
@@ -24,6 +24,9 @@ class User(Base):
     #: find the account of a secretary (migration 0006)
     matricule: Mapped[str | None] = mapped_column(String(13), unique=True)
     created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    #: a session cookie names the generation it was issued in; logging out moves to
+    #: the next, so that a copy of any earlier cookie is refused (migration 0013)
+    session_generation: Mapped[int] = mapped_column(Integer, default=0)
 
     groups: Mapped[list["Group"]] = relationship(
         secondary="group_members", back_populates="members")

@@ -1,7 +1,7 @@
 """The schema of each content type's editable fields, derived from its columns so
 that the model stays the single description of a type."""
 import colander
-from sqlalchemy import JSON, Boolean, Date, String
+from sqlalchemy import JSON, Boolean, Date, Integer, String
 
 from cabinet.models import CONTENT_TYPES
 
@@ -32,6 +32,20 @@ class StrictBoolean(colander.SchemaType):
         return cstruct
 
 
+class StrictInteger(colander.SchemaType):
+    """A JSON whole number (not a boolean, not a string of digits)."""
+
+    def serialize(self, node, appstruct):
+        return appstruct
+
+    def deserialize(self, node, cstruct):
+        if cstruct is colander.null:
+            return cstruct
+        if not isinstance(cstruct, int) or isinstance(cstruct, bool):
+            raise colander.Invalid(node, "must be a whole number")
+        return cstruct
+
+
 class Text(colander.String):
     def deserialize(self, node, cstruct):
         if cstruct is not colander.null and not isinstance(cstruct, str):
@@ -47,6 +61,9 @@ def _field_node(name, column):
         return colander.SchemaNode(colander.Date(), name=name, missing=None)
     if isinstance(kind, JSON):
         return colander.SchemaNode(Mapping(), name=name, missing=None)
+    if isinstance(kind, Integer):   # absent: the column's default
+        return colander.SchemaNode(StrictInteger(), name=name, missing=colander.drop,
+                                   validator=colander.Range(min=0, max=2**31 - 1))
     if isinstance(kind, String):
         return colander.SchemaNode(Text(allow_empty=True), name=name, missing="",
                                    validator=colander.Length(max=kind.length or 10000))
@@ -57,8 +74,12 @@ def content_schema(portal_type):
     """Schema of ``title`` and the type's ``fields``."""
     cls = CONTENT_TYPES[portal_type]
     schema = colander.SchemaNode(colander.Mapping(unknown="raise"))
-    schema.add(colander.SchemaNode(Text(), name="title",
-                                   validator=colander.Length(min=1, max=500)))
+    if getattr(cls, "title_required", True):
+        schema.add(colander.SchemaNode(Text(), name="title",
+                                       validator=colander.Length(min=1, max=500)))
+    else:   # the type makes a title when none is given (an appointment)
+        schema.add(colander.SchemaNode(Text(allow_empty=True), name="title", missing="",
+                                       validator=colander.Length(max=500)))
     columns = cls.__mapper__.columns
     for field in cls.fields:
         schema.add(_field_node(field, columns[field]))

@@ -96,7 +96,7 @@ DEMO_DOCUMENT_TYPES = (
     ("ordonnance", "Ordonnance", True, True, False),
 )
 DEMO_DOCUMENT_FILES = {"consentement": ("consentement", "pdf"), "devis": ("devis", "pdf"),
-                       "radio": ("radiographie", "png"),
+                       "radio": ("radiographie", "pdf"),   # a signed report
                        "ordonnance": ("ordonnance", "pdf")}
 
 
@@ -120,9 +120,9 @@ def _documents_demo(request, cabinet):
             session.flush()
         types[name] = doc_type
     storage = request.registry.queryUtility(IBlobStorage)
-    documents = session.scalars(select(Document).where(
+    documents = list(session.scalars(select(Document).where(
         Document.path.startswith(cabinet.path + "patients/"),
-        Document.name.in_(DEMO_DOCUMENT_FILES)))
+        Document.name.in_(DEMO_DOCUMENT_FILES)).order_by(Document.path)))
     for document in documents:
         type_name, kind = DEMO_DOCUMENT_FILES[document.name]
         if document.document_type_id is None:
@@ -138,7 +138,27 @@ def _documents_demo(request, cabinet):
             document.blob_sha256 = storage.store(data, request.tm)
             document.size, document.content_type = len(data), content_type
             document.file_name = file_name
+            if document.state == "signed":
+                _sign_demo_document(request, document, data)
     session.flush()
+
+
+def _sign_demo_document(request, document, data):
+    """A signed demo document gets its evidence and its signed PDF through the real
+    signing path (cabinet.signatures), signed by its patient."""
+    from cabinet.models import Patient
+    from cabinet.signatures import sign_outside_a_request, signature_of
+    session = request.dbsession
+    session.flush()
+    if signature_of(session, document) is not None:
+        return
+    patient_path = "/".join(document.path.split("/")[:5]) + "/"
+    patient = session.scalar(select(Patient).where(Patient.path == patient_path))
+    signer = session.get(User, patient.user_id) if patient is not None and \
+        patient.user_id is not None else None
+    sign_outside_a_request(request, document, signer=signer,
+                           signer_name=patient.title if patient is not None else "",
+                           data=data)
 
 
 DEMO_TERMS_VERSION = "2026-01"
@@ -177,6 +197,134 @@ def _minors_demo(request, patients):
            minors_access="on")
 
 
+DEMO_TEMPLATES = [
+    ("questionnaire-medical", "Questionnaire médical",
+     "À remplir avant votre premier rendez-vous.", [
+         {"id": "medicaments", "type": "yes_no", "text": "Prenez-vous des médicaments ?",
+          "help": "", "required": True},
+         {"id": "lesquels", "type": "long_text", "text": "Lesquels ?",
+          "help": "Nom et dosage de chaque médicament.", "required": True,
+          "show_if": {"question": "medicaments", "equals": True}},
+         {"id": "allergies", "type": "multiple_choice", "text": "Allergies connues",
+          "help": "", "required": False,
+          "options": ["Pénicilline", "Latex", "Anesthésiques locaux", "Aucune"]},
+         {"id": "derniere-visite", "type": "date",
+          "text": "Date de votre dernière visite chez un dentiste", "help": "",
+          "required": False},
+         {"id": "cigarettes", "type": "number", "text": "Cigarettes par jour",
+          "help": "", "required": False, "min": 0, "max": 100}]),
+    ("satisfaction", "Satisfaction", "Votre avis sur votre dernière visite.", [
+        {"id": "note", "type": "scale", "text": "Recommanderiez-vous le cabinet ?",
+         "help": "0 : pas du tout, 10 : certainement.", "required": True},
+        {"id": "accueil", "type": "single_choice", "text": "Comment jugez-vous l'accueil ?",
+         "help": "", "required": True,
+         "options": ["Très bon", "Bon", "Moyen", "Mauvais"]},
+        {"id": "commentaire", "type": "long_text", "text": "Un commentaire ?", "help": "",
+         "required": False}]),
+]
+
+
+def _questionnaire_templates_demo(request, cabinet):
+    """Q1: two templates of the cabinet, each with its version 1."""
+    from cabinet.questionnaire_templates.versions import (
+        current_version, write_first_version,
+    )
+    for position, (name, title, description, questions) in enumerate(DEMO_TEMPLATES):
+        template = _child(request, cabinet["questionnaire-templates"],
+                          "QuestionnaireTemplate", name, title, description=description,
+                          position=position)
+        if current_version(request.dbsession, template) is None:
+            write_first_version(request.dbsession, request.registry, template,
+                                title=title, description=description,
+                                questions=questions)
+
+
+def _questionnaire_responses_demo(request, cabinet, practitioner):
+    """Q2-Q4: Léa Leroy's medical questionnaire (sent, to fill) and her satisfaction
+    questionnaire (filled, then validated by the cabinet: hers to sign) answer the
+    demo templates' versions (cabinet.questionnaire_responses)."""
+    from cabinet.models import QuestionnaireTemplate
+    from cabinet.questionnaire_templates import current_version
+    session = request.dbsession
+    now = request.registry.getUtility(IClock).now()
+    folder = cabinet["patients"]["leroy"]["questionnaires"]
+    for name, template_name, days, answers in (
+            ("anamnese", "questionnaire-medical", 2, None),
+            ("satisfaction", "satisfaction", 9, {"note": 9, "accueil": "Très bon",
+                                                  "commentaire": "Équipe très accueillante."})):
+        response = folder[name]
+        template = session.scalar(select(QuestionnaireTemplate).where(
+            QuestionnaireTemplate.path == f"{cabinet.path}questionnaire-templates/"
+                                          f"{template_name}/"))
+        version = current_version(session, template) if template is not None else None
+        if version is None or response.template_version_id is not None:
+            continue
+        response.template_id, response.template_version_id = template.id, version.id
+        response.practitioner_id = practitioner.id
+        response.sent_at = now - timedelta(days=days)
+        if answers is not None:
+            response.answers = answers
+            response.draft_saved_at = now - timedelta(days=days - 1)
+
+
+#: issue #5: the demo's appointment types (name, title, minutes) and appointments
+#: (patient, name, type, practitioner, days from today, hour, state)
+DEMO_APPOINTMENT_TYPES = (("consultation", "Consultation", 30), ("controle", "Contrôle", 15))
+DEMO_APPOINTMENTS = (
+    ("leroy", "consultation-a-venir", "consultation", "martin", 3, 10, "scheduled"),
+    ("leroy", "controle-passe", "controle", "weber", -20, 14, "done"),
+    ("leroy", "controle-annule", "controle", "martin", 5, 9, "cancelled"),
+    ("hugo-leroy", "controle-hugo", "controle", "weber", 10, 16, "scheduled"),
+    ("hugo-leroy", "consultation-hugo-passee", "consultation", "martin", -40, 11, "done"),
+)
+
+
+def _appointments_demo(request, cabinet, professionals, today):
+    """Appointment types, a few appointments of Léa Leroy and of Hugo (coming and
+    past), and one auto-send rule for the cabinet's first questionnaire template."""
+    from datetime import datetime, time
+    from cabinet.appointments import Values, apply, make_title
+    from cabinet.models import AppointmentType, AutosendRule, QuestionnaireTemplate
+    session = request.dbsession
+    kinds = {}
+    for name, title, minutes in DEMO_APPOINTMENT_TYPES:
+        kind = session.scalar(select(AppointmentType).where(
+            AppointmentType.cabinet_id == cabinet.id, AppointmentType.name == name))
+        if kind is None:
+            kind = AppointmentType(cabinet_id=cabinet.id, name=name, title=title,
+                                   duration=minutes)
+            session.add(kind)
+            session.flush()
+        kinds[name] = kind
+    patients = cabinet["patients"]
+    for patient_name, name, kind, pro, days, hour, state in DEMO_APPOINTMENTS:
+        patient = patients[patient_name]
+        folder = patient["appointments"]
+        if session.scalar(select(Node.id).where(Node.parent_id == folder.id,
+                                                Node.name == name)):
+            continue
+        start = datetime.combine(today + timedelta(days=days), time(hour, 0))
+        values = Values(kinds[kind], professionals[pro], start,
+                        start + timedelta(minutes=kinds[kind].duration))
+        node = _child(request, folder, "Appointment", name, make_title(values),
+                      place="Cabinet dentaire du Parc, salle 1")
+        apply(node, values, cabinet, patient)
+        _state(request, node, state)
+        if state == "cancelled":
+            node.cancel_reason = "Empêchement du patient."
+    template = session.scalar(select(QuestionnaireTemplate).where(
+        QuestionnaireTemplate.path.startswith(cabinet.path + "questionnaire-templates/"))
+        .order_by(QuestionnaireTemplate.position, QuestionnaireTemplate.id))
+    if template is not None and session.scalar(select(AutosendRule.id).where(
+            AutosendRule.cabinet_id == cabinet.id)) is None:
+        session.add(AutosendRule(cabinet_id=cabinet.id, template_id=template.id,
+                                 practitioner_id=None,
+                                 appointment_type_id=kinds["consultation"].id,
+                                 days_before=2,
+                                 created=request.registry.getUtility(IClock).now()))
+    session.flush()
+
+
 def load_demo(request):
     session = request.dbsession
     root = ensure_site(request)
@@ -202,6 +350,7 @@ def load_demo(request):
     _grant(session, parc, admin, "administrator")
     _grant(session, parc, martin, "professional")
     _grant(session, parc, weber, "professional")
+    _questionnaire_templates_demo(request, parc)
 
     pro_martin = _child(request, professionals, "Professional", "martin", "Dr Paul Martin",
                         user_id=martin.id, speciality="Chirurgien-dentiste")
@@ -276,7 +425,9 @@ def load_demo(request):
                        answers=answers)
             _state(request, q, state)
     _minors_demo(request, patients)
+    _questionnaire_responses_demo(request, parc, pro_martin)
     _documents_demo(request, parc)   # issue #4: document types and files
+    _appointments_demo(request, parc, {"martin": pro_martin, "weber": pro_weber}, today)
     session.flush()
     # last: the terms of use, accepted by all the demo users created above
     _terms(request, root, admin)

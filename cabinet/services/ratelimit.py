@@ -13,6 +13,10 @@ DEFAULT_LIMITS = {
     "mandate.activation": "5/hour",  # wrong mandate codes, per provider space
     "patient_login.phone": "10/hour",        # patient login attempts (A3), per phone
     "patient_login.address": "30/15minute",  # and per address
+    # one-time codes sent by SMS (cabinet.otp), whatever they are for: per phone
+    # and per requesting address (each binding also has its own resend limits)
+    "otp.phone": "30/hour",
+    "otp.address": "100/hour",
 }
 
 

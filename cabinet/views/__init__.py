@@ -29,4 +29,9 @@ def includeme(config):
     config.include("cabinet.views.patient_login")
     config.include("cabinet.views.certificates")
     config.include("cabinet.views.signatures")
+    config.include("cabinet.views.appointments")          # issue #5: appointments
+    config.include("cabinet.views.appointment_settings")  # types, auto-send rules
+    config.include("cabinet.views.questionnaire_templates")  # issue #5, Q1
+    config.include("cabinet.views.questionnaire_template_pages")
+    config.include("cabinet.views.questionnaire_responses")  # issue #5, Q2-Q5
     config.scan("cabinet.views")

@@ -8,7 +8,7 @@ from pyramid.security import NO_PERMISSION_REQUIRED, forget, remember
 from pyramid.view import view_config
 from sqlalchemy import select
 
-from cabinet import errors
+from cabinet import audit, errors
 from cabinet.interfaces import IClock, IRateLimiter, ISite
 from cabinet.models import ApiToken, User
 from cabinet.passwords import verify_password
@@ -29,14 +29,17 @@ def check_credentials(request, login, password):
     # trusted proxy rewrote it, and waitress (production.ini) sets REMOTE_ADDR then.
     address = request.remote_addr or "unknown"
     if not limiter.test("login.account", login) or not limiter.test("login.address", address):
+        audit.record(request, "login", outcome="throttled", details={"login": login})
         raise errors.too_many(THROTTLED)
     user = request.dbsession.scalar(select(User).where(User.login == login))
     ok = verify_password(user.password_hash if user else None, password or "")
     if ok and user.active:
         limiter.clear("login.account", login)
+        audit.record(request, "login", user=user)
         return user
     limiter.hit("login.account", login)
     limiter.hit("login.address", address)
+    audit.record(request, "login", outcome="failed", details={"login": login})
     return None
 
 

@@ -70,6 +70,7 @@ def node_json(context, request):
         data["items"] = [summary(request, folder) for folder in folders]
         data["items_total"] = len(folders)
         data["batching"] = batching(request, 0, PAGE_SIZE, len(folders))
+    content_hooks(request, context.portal_type).to_json(request, context, data)
     return data
 
 
@@ -108,6 +109,9 @@ def _history_statement(limit):
 
 
 def node_page(context, request):
+    own = content_hooks(request, context.portal_type).page(request, context)
+    if own is not None:
+        return own
     sections = []
     if isinstance(context, Folder):
         b_start = int_param(request, "b_start", 0)
@@ -155,18 +159,84 @@ def my_access(request):
     }
 
 
-def _validate(schema, body):
-    """The body's values, or 422 naming each field that is invalid or that a client
-    may not set (state, owner, path ... : what is not in the type's schema)."""
+# -- what a type adds to the generic API -------------------------------------------------
+
+class ContentHooks:
+    """What a content type adds to the generic API, registered with
+    ``add_content_hooks(config, portal_type, hooks)``: fields stored outside its
+    columns (``extra_fields``), checks across fields, more JSON, a refused delete.
+    The defaults add nothing."""
+    #: body keys that are not columns of the type; ``check`` validates them
+    extra_fields = ()
+
+    def check(self, request, context, extra, creating):
+        """Normalise ``extra`` (the extra fields sent) in place; return the errors
+        as {field: message}. ``context`` is the folder when ``creating``."""
+        return {}
+
+    def created(self, request, node, values, extra):
+        """After the node is added (``values``: its column fields)."""
+
+    def edited(self, request, node, extra, changed):
+        """After an edit (``changed``: the column fields that changed); return the
+        names of the extra fields that changed."""
+        return []
+
+    def to_json(self, request, node, data):
+        """Add to the node's JSON ``data`` in place."""
+
+    def create(self, request, folder, body, name):
+        """Build the node from the whole body (a type made from other resources: a
+        questionnaire response from its template), recording its history; None:
+        the generic path (the type's column fields)."""
+        return None
+
+    def patch(self, request, node, body):
+        """Handle a PATCH body (e.g. a draft's answers) and return the JSON; None: the
+        generic edit. Called before any check of the generic edit (see
+        EDIT_PERMISSIONS)."""
+        return None
+
+    def deleting(self, request, node):
+        """Raise (e.g. errors.conflict) to refuse deleting ``node``."""
+
+    def page(self, request, node):
+        """A Response to show instead of the generic HTML page, or None."""
+        return None
+
+
+NO_HOOKS = ContentHooks()
+HOOKS_KEY = "cabinet.content_hooks"
+
+
+def add_content_hooks(config, portal_type, hooks):
+    config.registry.setdefault(HOOKS_KEY, {})[portal_type] = hooks
+
+
+def content_hooks(request, portal_type):
+    return request.registry.get(HOOKS_KEY, {}).get(portal_type, NO_HOOKS)
+
+
+def _validate(schema, body, request=None, context=None, hooks=NO_HOOKS, creating=False):
+    """(values, extra): the body's column values and the type's extra fields, or 422
+    naming each field that is invalid or that a client may not set (state, owner,
+    path ... : what is not in the type's schema)."""
     unknown = {key: "Ce champ n'existe pas ou ne peut pas être modifié ainsi."
-               for key in body if schema.get(key) is None}
+               for key in body
+               if schema.get(key) is None and key not in hooks.extra_fields}
     if unknown:
         raise errors.unprocessable(
             f"Fields that cannot be set: {', '.join(sorted(unknown))}.", errors=unknown)
+    extra = {key: body.pop(key) for key in hooks.extra_fields if key in body}
+    found, values = {}, {}
     try:
-        return schema.deserialize(body)
+        values = schema.deserialize(body)
     except colander.Invalid as exc:
-        raise errors.unprocessable("Some fields are invalid.", errors=exc.asdict())
+        found.update(exc.asdict())
+    found.update(hooks.check(request, context, extra, creating))
+    if found:
+        raise errors.unprocessable("Some fields are invalid.", errors=found)
+    return values, extra
 
 
 def create(context, request):
@@ -194,9 +264,17 @@ def create(context, request):
         if request.dbsession.scalar(select(Node.id).where(Node.parent_id == target.id,
                                                           Node.name == name)):
             raise errors.conflict(f"'{name}' already exists here.")
-    values = _validate(content_schema(portal_type), body)
+    hooks = content_hooks(request, portal_type)
+    node = hooks.create(request, target, body, name)
+    if node is not None:
+        request.response.status_int = 201
+        request.response.location = node_url(request, node.path)
+        return node_json(node, request)
+    values, extra = _validate(content_schema(portal_type), body, request, target, hooks,
+                              creating=True)
     node = add_node(request.dbsession, request.registry, target, portal_type, name=name,
                     owner=request.identity, **values)
+    hooks.created(request, node, values, extra)
     grant = request.has_permission(f"{cls.permission_prefix}:add", target)
     record_history(request, node, "create", grant=grant, to_state=node.state)
     request.response.status_int = 201
@@ -204,16 +282,30 @@ def create(context, request):
     return node_json(node, request)
 
 
+#: PATCH views whose permission is not ``<prefix>:edit``: the type's ``patch`` hook
+#: checks what it handles (a patient saving a draft holds questionnaire:fill, not
+#: :edit); edit() then checks ``<prefix>:edit`` for the generic fields.
+EDIT_PERMISSIONS = {"QuestionnaireResponse": "questionnaire:view"}
+
+
 def edit(context, request):
     body = json_body(request)
+    hooks = content_hooks(request, context.portal_type)
+    patched = hooks.patch(request, context, body)
+    if patched is not None:
+        return patched
+    if context.portal_type in EDIT_PERMISSIONS and \
+            not request.has_permission(f"{context.permission_prefix}:edit", context):
+        raise errors.forbidden(f"You may not edit this {context.portal_type}.")
     schema = content_schema(context.portal_type)
     for child in schema.children:
         child.missing = colander.drop
-    values = _validate(schema, body)
+    values, extra = _validate(schema, body, request, context, hooks)
     changed = {k: v for k, v in values.items() if getattr(context, k) != v}
+    for key, value in changed.items():
+        setattr(context, key, value)
+    changed = [*changed, *hooks.edited(request, context, extra, list(changed))]
     if changed:
-        for key, value in changed.items():
-            setattr(context, key, value)
         context.version = (context.version or 0) + 1
         context.modified = request.registry.getUtility(IClock).now()
         grant = request.has_permission(f"{context.permission_prefix}:edit", context)
@@ -223,6 +315,7 @@ def edit(context, request):
 
 
 def delete(context, request):
+    content_hooks(request, context.portal_type).deleting(request, context)
     parent = context.__parent__
     grant = request.has_permission(f"{context.permission_prefix}:delete", context)
     record_history(request, parent, "delete", grant=grant,
@@ -244,7 +337,8 @@ def includeme(config):
                         permission=f"{prefix}:view")
         if f"{prefix}:edit" in PERMISSIONS:
             config.add_view(edit, context=iface, request_method="PATCH", renderer="json",
-                            permission=f"{prefix}:edit")
+                            permission=EDIT_PERMISSIONS.get(cls.portal_type,
+                                                            f"{prefix}:edit"))
         if f"{prefix}:delete" in PERMISSIONS:
             config.add_view(delete, context=iface, request_method="DELETE",
                             permission=f"{prefix}:delete")

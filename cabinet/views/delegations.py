@@ -14,7 +14,7 @@ from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 from sqlalchemy import select
 
-from cabinet import errors
+from cabinet import audit, errors
 from cabinet.delegations import (
     DelegationInvalid, accept_invitation, cabinet_professionals, check_details,
     create_delegation, create_group_delegation, delegation_for_token, delegation_rows,
@@ -250,6 +250,7 @@ def report_csv(context, request):
     response = Response(out.getvalue().encode("utf-8-sig"),
                         content_type="text/csv", charset="utf-8")
     response.content_disposition = f'attachment; filename="secretaires-{context.name}.csv"'
+    audit.record(request, "export", obj=context, details={"report": "delegations"})
     return response
 
 

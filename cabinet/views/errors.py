@@ -7,6 +7,8 @@ from pyramid.httpexceptions import HTTPException, HTTPFound
 from pyramid.renderers import render_to_response
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
 
+from cabinet import audit
+from cabinet import audit
 from .base import wants_json
 
 log = logging.getLogger(__name__)
@@ -43,6 +45,8 @@ def forbidden(exc, request):
                          + request.path_qs.replace("&", "%26"))
     message = exc.detail if getattr(exc, "error_type", None) else \
         "You are not allowed to do this."
+    audit.record(request, "refused", obj=request.path, outcome="forbidden",
+                 details={"method": request.method})
     return error_response(request, 403, "Forbidden", message)
 
 
@@ -54,6 +58,8 @@ def notfound(exc, request):
 
 @exception_view_config(BadCSRFToken)
 def bad_csrf(exc, request):
+    audit.record(request, "refused", obj=request.path, outcome="csrf",
+                 details={"method": request.method})
     return error_response(
         request, 403, "CSRFError",
         "The security token of this form is missing or expired. Reload the page "

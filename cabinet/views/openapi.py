@@ -310,11 +310,27 @@ def spec(request):
     more_paths, more_schemas = documents_parts(_op, _json, _errors, PATH)
     paths.update(more_paths)
     schemas.update(more_schemas)
+    # appointments, their types and the auto-send rules (issue #5)
+    from cabinet.views.appointments_openapi import openapi_parts as appointment_parts
+    more_paths, more_schemas = appointment_parts(_op, _json, _errors, PATH)
+    paths.update(more_paths)
+    schemas.update(more_schemas)
     # signature evidence (C4): cabinet/views/signatures.py
     from cabinet.views.signatures import openapi_parts as signature_parts
     more_paths, more_schemas = signature_parts(_op, _json, _errors, PATH)
     paths.update(more_paths)
     schemas.update(more_schemas)
+    # questionnaire templates (Q1) and FHIR Questionnaire: views/questionnaire_templates.py
+    from cabinet.views.questionnaire_templates import openapi_parts as template_parts
+    more_paths, more_schemas = template_parts(_op, _json, _errors, PATH)
+    paths.update(more_paths)
+    schemas.update(more_schemas)
+    # questionnaire responses (Q2-Q5): views/questionnaire_responses.py
+    from cabinet.views.questionnaire_responses import openapi_parts as response_parts
+    more_paths, more_schemas = response_parts(_op, _json, _errors, PATH)
+    paths.update(more_paths)
+    schemas.update(more_schemas)
+    _typed_content_bodies(request, paths, schemas)
     return {"openapi": "3.1.0",
             "info": {"title": "Cabinet API", "version": "1"},
             "servers": [{"url": request.application_url}],
@@ -323,6 +339,19 @@ def spec(request):
                 "bearer": {"type": "http", "scheme": "bearer"},
                 "cookie": {"type": "apiKey", "in": "cookie", "name": "cabinet_session"}}},
             "paths": paths}
+
+
+def _typed_content_bodies(request, paths, schemas):
+    """Types that extend the generic content API (cabinet.views.content hooks) name
+    their bodies New<Type> (POST) and <Type>Edit (PATCH): /{path} accepts them too."""
+    from cabinet.views.content import HOOKS_KEY
+    for portal_type in sorted(request.registry.get(HOOKS_KEY, {})):
+        for method, name in (("post", f"New{portal_type}"), ("patch", f"{portal_type}Edit")):
+            if name not in schemas:
+                continue
+            body = paths["/{path}"][method]["requestBody"]["content"]["application/json"]
+            body["schema"] = {"anyOf": [*body["schema"].get("anyOf", [body["schema"]]),
+                                        {"$ref": f"#/components/schemas/{name}"}]}
 
 
 def _certificate_paths(request, paths, schemas):

@@ -20,7 +20,9 @@ from pyramid.security import NO_PERMISSION_REQUIRED, remember
 from pyramid.view import view_config
 
 from cabinet import errors
-from cabinet.interfaces import IClock, IDocument, IRateLimiter, ISite
+from cabinet.interfaces import (
+    IClock, IDocument, IQuestionnaireResponse, IRateLimiter, ISite,
+)
 from cabinet.patient_login import (
     COUNTRIES, DEFAULT_COUNTRY, NO_MATCH, RELATION_TITLES, Identity, InvalidPhone,
     account_candidates, account_for, display_phone, find_person, guarded_minors, normalise_phone,
@@ -97,18 +99,19 @@ def _pad(request, started):
 
 
 def start_login(request, identity):
-    """Identify the person and send them a login code: (challenge, row). Raises
-    422 NO_MATCH when nobody or several people match."""
+    """Identify the person and send them a login code: (challenge, row).
+
+    Nobody or several people matching get the same answer (a challenge, "a code was
+    sent if ...") from a decoy code that sends no SMS and that no code matches: the
+    answer tells nobody whether this person is known (issue #6). Its code step then
+    says the code is wrong, like for a mistyped code."""
     started = time.monotonic()
     _throttle(request, identity.phone)
     match = find_person(request.dbsession, identity)
-    if match is None or len(account_candidates(request.dbsession, match)) > 1:
-        codes(request).hash("0" * 32, "000000")   # the same work as a code
-        _pad(request, started)
-        raise errors.unprocessable(NO_MATCH)
+    known = match is not None and len(account_candidates(request.dbsession, match)) <= 1
     challenge = secrets.token_urlsafe(32)
     row = codes(request).issue(request, "login", identity.phone, challenge=challenge,
-                               details=identity.as_json())
+                               details=identity.as_json() if known else None, send=known)
     _pad(request, started)
     return challenge, row
 
@@ -120,6 +123,8 @@ def finish_login(request, challenge, code):
     problem = service.check(request, row, code)
     if problem:
         raise errors.unprocessable(problem, errors={"code": problem})
+    if not row.details:             # a decoy (no code matches it): never reached
+        raise errors.unprocessable(NO_MATCH)
     match = find_person(request.dbsession, Identity.from_json(row.details))
     user = account_for(request, match) if match is not None else None
     if user is None:
@@ -130,12 +135,13 @@ def finish_login(request, challenge, code):
 def resend_login(request, challenge):
     service = codes(request)
     row = service.by_challenge(request, challenge)
-    if row is None or not row.details:
+    if row is None:
         raise errors.not_found("Cette demande de connexion est inconnue : recommencez.")
     if row.used is not None:
         raise errors.conflict("Cette demande de connexion a déjà abouti : recommencez.")
+    # a decoy is "resent" the same way, under the same limits, without any SMS
     return service.issue(request, "login", row.phone, challenge=challenge,
-                         details=row.details)
+                         details=row.details, send=bool(row.details))
 
 
 def _string(body, name):
@@ -182,12 +188,18 @@ def my_patients_data(request):
     minors = guarded_minors(session, user.id, today)
     without = [p for p, _r in guarded_minors(session, user.id, today, with_access=False)
                if p.id not in {m.id for m, _r in minors}]
+    # issue #5: the minors whose questionnaires the user fills (their own switch)
+    from cabinet.questionnaire_access import questionnaire_minors
+    forms = questionnaire_minors(session, user.id, today)
+    with_forms = {p.id for p, _r in forms}
+    minors += [(p, r) for p, r in forms if p.id not in {m.id for m, _r in minors}]
 
     def item(patient, relation):
         return {"@id": node_url(request, patient.path), "@type": "Patient",
                 "title": patient.title, "relation": relation,
                 "relation_title": RELATION_TITLES[relation],
-                "birth_date": isoformat(patient.birth_date)}
+                "birth_date": isoformat(patient.birth_date),
+                "questionnaires": relation == "patient" or patient.id in with_forms}
     return {"items": [item(p, "patient") for p in own] + [item(p, r) for p, r in minors],
             "minors_without_access": len(without)}
 
@@ -200,6 +212,8 @@ def api_my_patients(request):
 
 @view_config(context=IDocument, name="@sign-code", request_method="POST", renderer="json",
              permission="document:view")
+@view_config(context=IQuestionnaireResponse, name="@sign-code", request_method="POST",
+             renderer="json", permission="questionnaire:view")
 def api_sign_code(context, request):
     row = send_sign_code(context, request)
     return {"sent_to": mask_phone(row.phone), "expires": isoformat(row.expires),
@@ -233,14 +247,18 @@ def signer_phone(request, context, permission):
 def send_sign_code(context, request):
     workflow = request.workflows.for_node(context)
     sign = workflow.transitions.get("sign")
+    # a document or a questionnaire response (issue #5): the same code, the same checks
+    what = "ce questionnaire" if IQuestionnaireResponse.providedBy(context) else "ce document"
     if sign is None or context.state not in sign.sources:
-        raise errors.conflict(f"Ce document ne peut pas être signé dans l'état "
-                              f"« {context.state} ».", review_state=context.state)
-    if not getattr(context, "needs_signature", False):
+        state = workflow.states.get(context.state)
+        raise errors.conflict(f"{what.capitalize()} ne peut pas être signé dans l'état "
+                              f"« {state.title if state else context.state} ».",
+                              review_state=context.state)
+    if IDocument.providedBy(context) and not getattr(context, "needs_signature", False):
         raise errors.conflict("Ce document est partagé sans signature : il ne se signe pas.",
                               review_state=context.state)
     if not request.has_permission(sign.permission, context):
-        raise errors.forbidden("Vous ne pouvez pas signer ce document.")
+        raise errors.forbidden(f"Vous ne pouvez pas signer {what}.")
     phone = signer_phone(request, context, sign.permission)
     return codes(request).issue(request, "sign", phone, node=context,
                                 user=request.identity, title=context.title)
@@ -286,8 +304,6 @@ def patient_pages_submit(request):
             return _login_page(request, values, problems, status=422)
         try:
             challenge, row = start_login(request, identity)
-        except errors.exc.HTTPUnprocessableEntity as exc:
-            return _login_page(request, values, error=exc.detail, status=422)
         except errors.exc.HTTPTooManyRequests as exc:
             return _login_page(request, values, error=exc.detail, status=429)
         request.session[SESSION_CHALLENGE] = challenge
@@ -312,7 +328,9 @@ def patient_pages_submit(request):
         except errors.exc.HTTPUnprocessableEntity as exc:
             return _code_page(request, sent_to=sent_to, status=422,
                               errors_={"code": exc.detail})
-        headers = remember(request, user.id)
+        # a patient's session ends an hour after the code, however active
+        headers = remember(request, user.id, lifetime=int(request.registry.settings.get(
+            "cabinet.patient_session_lifetime", 3600)))
         return HTTPSeeOther(location=request.application_url + "/my-patients",
                             headers=headers)
     raise errors.not_found()
@@ -326,6 +344,8 @@ def my_patients_page(request):
 
 @view_config(context=IDocument, name="sign-code", request_method="POST",
              permission="document:view")
+@view_config(context=IQuestionnaireResponse, name="sign-code", request_method="POST",
+             permission="questionnaire:view")
 def sign_code_form(context, request):
     row = send_sign_code(context, request)
     request.session.flash(f"Un code de signature a été envoyé au {mask_phone(row.phone)}.")
@@ -344,7 +364,8 @@ def openapi_parts(op, json_, errors_, path_param):
             "Patient login, step 1 (A3): phone (E.164 or national form of 'country', "
             "default LU; FR, BE, DE), last name, first name, birth date. Exactly one "
             "person of the cabinet directory (patient, parent 1, parent 2, financial "
-            "guarantor) must match; none or several: 422 with one message. Sends a "
+            "guarantor) must match; the answer is the same whether anyone matches or "
+            "not (no SMS is sent then, and no code will be accepted). Sends a "
             "6-digit code by SMS (10 minutes, 5 tries); throttled per phone and address",
             {"200": json_("LoginChallenge"), **errors_(400, 422, 429)},
             body="PatientIdentification", security=False)},

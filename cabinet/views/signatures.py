@@ -3,14 +3,22 @@ report page ``<document>/@@signature``. Both answer 404 while the document is no
 signed, and to whoever may not view it (like the download: someone else's document
 answers like one that does not exist)."""
 from cabinet import errors
-from cabinet.interfaces import IDocument
+from cabinet.interfaces import IDocument, IQuestionnaireResponse
 from cabinet.signatures import signature_of
 from .base import isoformat, node_url
-from .documents import _viewable_or_404
 
 NOT_SIGNED = "Ce document n'est pas signé : il n'a pas de preuve de signature."
 NO_EVIDENCE = ("Ce document est marqué signé, mais aucune preuve de signature n'a été "
                "enregistrée (il n'a pas été signé par code SMS dans Cabinet).")
+
+
+def _viewable_or_404(context, request):
+    """As the document download: someone else's document (or questionnaire
+    response, issue #5) answers like one that does not exist."""
+    if request.identity is None:
+        raise errors.forbidden("Log in to see this resource.")
+    if not request.has_permission(context.view_permission, context):
+        raise errors.not_found()
 
 
 def _evidence(context, request):
@@ -44,7 +52,7 @@ def evidence_json(context, request):
         "sha256": row.sha256, "signed_sha256": row.signed_sha256,
         "size": row.size, "content_type": row.content_type or None,
         "file_name": row.file_name or None,
-        "download": f"{url}/@@download" if context.blob_sha256 else None,
+        "download": f"{url}/@@download" if getattr(context, "blob_sha256", None) else None,
         "signer": {"id": row.signer_login or None, "fullname": row.signer_name or None},
         "acting_for": _acting_for_json(request, row.acting_for),
         "signed_at": isoformat(row.signed_at),
@@ -89,6 +97,13 @@ def includeme(config):
     config.add_view(evidence_json, context=IDocument, name="@signature",
                     request_method="GET", renderer="json", permission="site:view")
     config.add_view(evidence_page, context=IDocument, name="signature",
+                    request_method="GET", renderer="signature.jinja2",
+                    permission="site:view")
+    # a signed questionnaire response (issue #5): sha256 is that of the canonical JSON
+    # of its answers and template version (cabinet.signatures.signed_content)
+    config.add_view(evidence_json, context=IQuestionnaireResponse, name="@signature",
+                    request_method="GET", renderer="json", permission="site:view")
+    config.add_view(evidence_page, context=IQuestionnaireResponse, name="signature",
                     request_method="GET", renderer="signature.jinja2",
                     permission="site:view")
 

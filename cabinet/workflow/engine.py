@@ -3,9 +3,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from zope.interface import implementer
 
-from cabinet import errors
+from cabinet import audit, errors
 from cabinet.interfaces import IAfterTransition, IClock
-from cabinet.models import HistoryEntry, Node
+from cabinet.models import HistoryEntry, Node, User
 from .guards import GUARDS
 
 
@@ -95,4 +95,22 @@ def fire(request, context, name, comment="", automatic=False):
                            to_state=transition.target, comment=comment)
     request.registry.notify(AfterTransition(context, request, workflow, name, current,
                                             transition.target, entry))
+    audit.record(request, "transition", obj=context, committed_only=True,
+                 acting_for=_acting_for_login(request, grant),
+                 details={"transition": name, "from": current, "to": transition.target})
     return entry
+
+
+def _acting_for_login(request, grant):
+    """For the audit trail: the professional a secretary acted for, or how a
+    computed role let the user act (a guardian for a minor, a mandate)."""
+    delegation = getattr(grant, "delegation", None)
+    if delegation is not None:
+        user_id = delegation.professional.user_id
+        user = request.dbsession.get(User, user_id) if user_id is not None else None
+        return user.login if user is not None else delegation.professional.title
+    computed = getattr(grant, "computed", None)
+    acting = getattr(computed, "acting_for", None)
+    if isinstance(acting, dict):
+        return str(acting.get("type", ""))[:100]
+    return ""

@@ -23,8 +23,28 @@ def one_time_code(request, context, transition):
 
 @guard
 def answers_complete(request, context, transition):
+    """The answers stored satisfy every rule of the response's template version
+    (cabinet.questionnaire_responses.answers_problem: 422 naming each question)."""
+    if getattr(context, "template_version_id", None) is not None:
+        from cabinet.questionnaire_responses import answers_problem
+        return answers_problem(request, context)
     if not getattr(context, "answers", None):
         return "The questionnaire has no answers yet."
+    return None
+
+@guard
+def comment_given(request, context, transition):
+    """The request carries a non-empty ``comment`` (JSON body or form field): sending
+    a questionnaire back tells the patient why. 422 naming the field."""
+    from cabinet import errors
+    if (request.content_type or "").startswith("application/json"):
+        from cabinet.views.base import json_body
+        comment = json_body(request).get("comment")
+    else:
+        comment = request.POST.get("comment")
+    if not isinstance(comment, str) or not comment.strip():
+        message = "Un commentaire est requis : il dit au patient ce qu'il doit corriger."
+        raise errors.unprocessable(message, errors={"comment": message})
     return None
 
 @guard

@@ -58,6 +58,10 @@ RESOURCES = [
     ("dr.martin", LEROY, "Patient", "active", True),
     ("dr.martin", f"{DOCS}/consentement", "Document", "sent", False),
     ("dr.martin", f"{QUESTIONNAIRES}/suivi", "QuestionnaireResponse", "filled", False),
+    ("dr.martin", f"{LEROY}/appointments/consultation-a-venir", "Appointment",
+     "scheduled", False),
+    ("dr.martin", f"{PARC}/questionnaire-templates/questionnaire-medical",
+     "QuestionnaireTemplate", "active", False),
     ("dr.martin", "/professionals/martin", "Professional", "active", True),
     ("dr.martin", "/professionals/martin/delegations/sec-dupont", "Delegation", "active",
      False),
@@ -211,7 +215,8 @@ def test_create_returns_201_with_location(demo, api):
     assert response.json["review_state"] == "active"
     data = martin.get(location).json
     assert data["birth_date"] == "1970-01-02" and data["title"] == "Jean Dupuis"
-    assert {i["id"] for i in data["items"]} == {"documents", "questionnaires"}
+    assert {i["id"] for i in data["items"]} == {"appointments", "documents",
+                                                "questionnaires"}
     assert martin.get(f"{PARC}/patients").json["items_total"] == 6
 
 
@@ -463,8 +468,10 @@ PAGES = {
     # path: (title, state, state title, buttons, {listing: total})
     "/": ("Cabinet", "published", "Publié", [],
           {"/cabinets": "1", "/professionals": "2", "/spaces": "0"}),
-    PARC: ("Cabinet dentaire du Parc", "open", "Ouvert", [], {f"{PARC}/patients": "5"}),
-    LEROY: ("Léa Leroy", "active", "Actif", [], {DOCS: "4", QUESTIONNAIRES: "3"}),
+    PARC: ("Cabinet dentaire du Parc", "open", "Ouvert", [],
+           {f"{PARC}/patients": "5", f"{PARC}/questionnaire-templates": "2"}),
+    LEROY: ("Léa Leroy", "active", "Actif", [],
+            {DOCS: "4", QUESTIONNAIRES: "3", f"{LEROY}/appointments": "3"}),
     f"{DOCS}/consentement": ("Consentement éclairé", "sent", "Envoyé", ["withdraw"], {}),
     f"{DOCS}/devis": ("Devis de traitement", "pending", "En attente", ["send"], {}),
     f"{QUESTIONNAIRES}/suivi": ("Suivi post-opératoire", "filled", "Rempli",

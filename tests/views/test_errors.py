@@ -249,6 +249,8 @@ def check_headers(response, authenticated):
     assert "default-src 'self'" in csp, where
     assert "frame-ancestors 'none'" in csp, where
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp, where
+    assert "object-src 'none'" in csp and "base-uri 'none'" in csp, where
+    assert "form-action 'self'" in csp, where
     assert headers.get("X-Content-Type-Options") == "nosniff", where
     assert headers.get("Referrer-Policy") in ("same-origin", "no-referrer",
                                               "strict-origin-when-cross-origin"), where

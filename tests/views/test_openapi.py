@@ -187,6 +187,7 @@ def test_every_json_view_is_documented(app, spec):
 #: GET operations that answer 404 on the sample document (documented so), with why
 ANSWERS_404_ON_THE_SAMPLE = {
     "/{path}/@signature": "the evidence of a signature; the sample document is not signed",
+    "/{path}/@fhir": "FHIR of questionnaire templates and responses; the sample is a document",
 }
 
 

@@ -107,9 +107,14 @@ def test_the_patient_logs_in_with_the_json_api(demo, testapp, registry):
     {"birth_date": "1990-04-13"}, {"phone": "+33 6 12 34 56 78"},
 ])
 def test_nobody_matches_one_message_whatever_is_wrong(demo, testapp, registry, change):
-    response = testapp.post_json("/@patient-login", {**LEA, **change}, status=422)
-    assert response.json == {"type": "ValidationError", "message": NO_MATCH}
+    """The same answer as for a known person (issue #6), no SMS, and no code works."""
+    response = testapp.post_json("/@patient-login", {**LEA, **change}, status=200)
+    assert set(response.json) == {"challenge", "sent_to", "expires"}
     assert outbox(registry) == []
+    for code in ("000000", "123456"):
+        wrong = testapp.post_json("/@patient-login/verify", {
+            "challenge": response.json["challenge"], "code": code}, status=422)
+        assert wrong.json["message"].startswith("Code incorrect")
 
 
 def test_format_errors_name_the_field(demo, testapp):
@@ -182,14 +187,14 @@ def test_several_people_matching_get_the_same_message(demo, testapp, registry, d
         add_node(request.dbsession, request.registry, patients, "Patient", name="leroy-bis",
                  title="Léa Leroy", first_name="Lea", last_name="Leroy",
                  birth_date=date(1990, 4, 12), phone="00352621123456", user_id=other.id)
-    response = testapp.post_json("/@patient-login", LEA, status=422)
-    assert response.json["message"] == NO_MATCH
+    response = testapp.post_json("/@patient-login", LEA, status=200)
+    assert set(response.json) == {"challenge", "sent_to", "expires"}
     assert outbox(registry) == []
 
 
 def test_failures_take_the_minimum_time_like_successes(demo, testapp, registry):
     registry.settings["cabinet.patient_login.min_seconds"] = "0.3"
-    for body, status in ((LEA, 200), ({**LEA, "first_name": "Zoé"}, 422)):
+    for body, status in ((LEA, 200), ({**LEA, "first_name": "Zoé"}, 200)):
         started = time.monotonic()
         testapp.post_json("/@patient-login", body, status=status)
         assert time.monotonic() - started >= 0.3
@@ -198,7 +203,7 @@ def test_failures_take_the_minimum_time_like_successes(demo, testapp, registry):
 def test_login_attempts_are_throttled_per_phone(demo, testapp, registry):
     wrong = {**LEA, "first_name": "Zoé"}
     for _ in range(10):
-        testapp.post_json("/@patient-login", wrong, status=422)
+        testapp.post_json("/@patient-login", wrong, status=200)
     response = testapp.post_json("/@patient-login", LEA, status=429)
     assert "Trop de tentatives" in response.json["message"]
     assert outbox(registry) == []
@@ -211,7 +216,7 @@ def test_login_attempts_are_throttled_per_phone(demo, testapp, registry):
 def test_login_attempts_are_throttled_per_address(demo, testapp):
     for n in range(30):
         testapp.post_json("/@patient-login", {**LEA, "birth_date": f"1990-01-{n % 28 + 1:02d}",
-                                              "phone": f"+352621{n:06d}"}, status=422)
+                                              "phone": f"+352621{n:06d}"}, status=200)
     testapp.post_json("/@patient-login", LEA, status=429)
 
 
@@ -259,9 +264,14 @@ def fill(form, values):
 def test_the_pages_log_the_patient_in(demo, testapp, registry, clock):
     page = testapp.get("/patient/login")
     assert page.html.h1.get_text(strip=True) == "Connexion patient"
-    wrong = fill(page.forms[0], {**LEA, "first_name": "Lucie"}).submit(status=422)
-    assert NO_MATCH in wrong.text
-    response = fill(wrong.forms[0], LEA).submit(status=303)
+    # nobody: the same next step as somebody, no SMS, and no code works
+    wrong = fill(page.forms[0], {**LEA, "first_name": "Lucie"}).submit(status=303)
+    assert wrong.location.endswith("/patient/code")
+    decoy = wrong.follow()
+    assert "Si ces informations correspondent" in decoy.text and outbox(registry) == []
+    decoy.forms[0]["code"] = "000000"
+    assert "Code incorrect" in decoy.forms[0].submit(status=422).text
+    response = fill(testapp.get("/patient/login").forms[0], LEA).submit(status=303)
     assert response.location.endswith("/patient/code")
     code_page = response.follow()
     assert "+352••••••456" in code_page.text

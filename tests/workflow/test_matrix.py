@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 from pyramid.request import Request, apply_request_extensions
+from pyramid.security import remember
 from pyramid.threadlocal import manager
 
 from cabinet import main
@@ -25,7 +26,6 @@ from cabinet.content import add_node
 from cabinet.models import CONTENT_TYPES, LocalRole, Node, User
 from cabinet.roles import AUTHENTICATED, GRANTABLE_ROLES
 from cabinet.scripts.demo import ensure_site
-from cabinet.security import SESSION_USER
 from cabinet.workflow import load_workflows
 from cabinet.workflow.guards import GUARDS
 from tests.conftest import empty_tables
@@ -91,6 +91,7 @@ def matrix_app(engine, database_url):
         "cabinet.templates": str(HERE / "templates"),
         "cabinet.static": str(HERE / "static"),
         "cabinet.session_secret": "matrix-secret-" + "x" * 40,
+        "cabinet.signing_key_secret": "matrix-signing-secret-" + "x" * 24,
         "cabinet.clock": "cabinet.services.clock.FixedClock",
         "cabinet.clock.at": "2026-03-10T09:00:00",
     })
@@ -106,10 +107,10 @@ def request_as(registry, user_id=None, commit=False):
     request = Request.blank("/", base_url="http://localhost")
     request.registry = registry
     apply_request_extensions(request)
-    if user_id is not None:
-        request.session[SESSION_USER] = user_id
     manager.push({"registry": registry, "request": request})
     request.tm.begin()
+    if user_id is not None:
+        remember(request, user_id)             # the session a login gives
     try:
         yield request
     except BaseException:
