@@ -19,7 +19,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
-from cabinet import errors
+from cabinet import audit, errors
 from cabinet.interfaces import IClock, IRateLimiter
 from cabinet.models import OneTimeCode, OneTimeCodeSend
 from cabinet.sms import mask_phone, send_sms
@@ -169,18 +169,18 @@ class OneTimeCodes:
             return UNKNOWN
         if code in (None, ""):
             return MISSING
-        if row.used is not None:
-            return USED
-        if row.tries >= self.max_tries:
-            return DEAD
-        if row.expires <= now:
-            return EXPIRED
+        refused = ("used" if row.used is not None else "dead" if row.tries >= self.max_tries
+                   else "expired" if row.expires <= now else None)
+        if refused:
+            _audit_failure(request, row, refused)
+            return {"used": USED, "dead": DEAD, "expired": EXPIRED}[refused]
         if not isinstance(code, str):
             code = str(code)
         code = code.strip().replace(" ", "")
         if not (len(code) == DIGITS and code.isascii() and code.isdigit()) \
                 or not self.matches(row, code):
             left = self._count_wrong_try(request, row)
+            _audit_failure(request, row, "wrong", tries_left=left)
             return WRONG.format(left=left) if left else DEAD
         used = request.dbsession.execute(
             update(OneTimeCode).where(OneTimeCode.id == row.id, OneTimeCode.used.is_(None),
@@ -214,6 +214,12 @@ class OneTimeCodes:
             return UNKNOWN
         row = self.current(request, purpose, context.id, user.id)
         return self.check(request, row, submitted_code(request))
+
+
+def _audit_failure(request, row, outcome, **details):
+    """A code refused: the audit trail keeps what it was for, never the code."""
+    audit.record(request, "code", outcome=outcome,
+                 details={"purpose": row.purpose, "node_id": row.node_id, **details})
 
 
 def where_sent(row):

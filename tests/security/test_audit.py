@@ -169,3 +169,15 @@ def test_the_command_says_intact_or_broken(app, engine, settings, database_url, 
                      .values(address="1.2.3.4"))
     assert verify_main(["cabinet_audit_verify", str(ini)]) == 1
     assert "event 1 " in capsys.readouterr().out
+
+
+def test_a_wrong_code_is_recorded_without_the_code(demo, testapp, engine, settings):
+    from tests.views.test_patient_login import LEA
+    challenge = testapp.post_json("/@patient-login", LEA).json["challenge"]
+    testapp.post_json("/@patient-login/verify", {"challenge": challenge, "code": "123450"},
+                      status=422)
+    [event] = events(engine, "code")
+    assert event["outcome"] == "wrong"
+    assert event["details"] == {"purpose": "login", "node_id": None, "tries_left": 4}
+    assert "123450" not in json.dumps(events(engine), default=str)
+    assert check(engine, settings)[1] == []
