@@ -51,12 +51,16 @@ def _empty(cstruct):
         isinstance(cstruct, str) and not cstruct.strip())
 
 
-class TextAnswer(colander.SchemaType):
-    def __init__(self, max_length):
-        self.max_length = max_length
+class _TextShown(colander.SchemaType):
+    """An answer the form shows as its text (nothing when unanswered)."""
 
     def serialize(self, node, appstruct):
         return colander.null if appstruct in (colander.null, None) else str(appstruct)
+
+
+class TextAnswer(_TextShown):
+    def __init__(self, max_length):
+        self.max_length = max_length
 
     def deserialize(self, node, cstruct):
         if _empty(cstruct):
@@ -118,9 +122,7 @@ class NumberAnswer(colander.SchemaType):
         return value
 
 
-class DateAnswer(colander.SchemaType):
-    def serialize(self, node, appstruct):
-        return colander.null if appstruct in (colander.null, None) else str(appstruct)
+class DateAnswer(_TextShown):
 
     def deserialize(self, node, cstruct):
         if _empty(cstruct):

@@ -2,6 +2,8 @@
 
 Every JSON view is listed here; tests/views/test_openapi.py fails when a registered
 ``@`` view or JSON content view is missing."""
+from importlib import import_module
+
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
@@ -9,6 +11,17 @@ from cabinet.interfaces import ISite
 from cabinet.models import SEARCHABLE_TYPES
 from cabinet.roles import GRANTABLE_ROLES
 from cabinet.spaces import SPACE_ROLES
+
+#: the areas that describe their own paths and schemas (``openapi_parts(_op, _json,
+#: _errors, PATH)`` -> (paths, schemas)), in the order they are merged
+AREA_PARTS = (
+    "cabinet.views.patient_login",            # patient login (A3), codes for signing
+    "cabinet.views.documents_openapi",        # documents (C1, C2, C3, C5)
+    "cabinet.views.appointments_openapi",     # appointments, types, auto-send rules
+    "cabinet.views.signatures",               # signature evidence (C4)
+    "cabinet.views.questionnaire_templates",  # templates (Q1), FHIR Questionnaire
+    "cabinet.views.questionnaire_responses",  # responses (Q2-Q5)
+)
 
 PATH = {"name": "path", "in": "path", "required": True, "schema": {"type": "string"},
         "description": "Path of a resource, e.g. cabinets/parc/patients/leroy"}
@@ -300,36 +313,11 @@ def spec(request):
             "user": {"type": "string"}, "permissions": {"type": "array"}}},
     }
     _certificate_paths(request, paths, schemas)
-    # patient login (A3) and codes for signing (C4): cabinet/views/patient_login.py
-    from cabinet.views.patient_login import openapi_parts
-    more_paths, more_schemas = openapi_parts(_op, _json, _errors, PATH)
-    paths.update(more_paths)
-    schemas.update(more_schemas)
-    # documents (C1, C2, C3, C5): cabinet/views/documents.py
-    from cabinet.views.documents_openapi import openapi_parts as documents_parts
-    more_paths, more_schemas = documents_parts(_op, _json, _errors, PATH)
-    paths.update(more_paths)
-    schemas.update(more_schemas)
-    # appointments, their types and the auto-send rules (issue #5)
-    from cabinet.views.appointments_openapi import openapi_parts as appointment_parts
-    more_paths, more_schemas = appointment_parts(_op, _json, _errors, PATH)
-    paths.update(more_paths)
-    schemas.update(more_schemas)
-    # signature evidence (C4): cabinet/views/signatures.py
-    from cabinet.views.signatures import openapi_parts as signature_parts
-    more_paths, more_schemas = signature_parts(_op, _json, _errors, PATH)
-    paths.update(more_paths)
-    schemas.update(more_schemas)
-    # questionnaire templates (Q1) and FHIR Questionnaire: views/questionnaire_templates.py
-    from cabinet.views.questionnaire_templates import openapi_parts as template_parts
-    more_paths, more_schemas = template_parts(_op, _json, _errors, PATH)
-    paths.update(more_paths)
-    schemas.update(more_schemas)
-    # questionnaire responses (Q2-Q5): views/questionnaire_responses.py
-    from cabinet.views.questionnaire_responses import openapi_parts as response_parts
-    more_paths, more_schemas = response_parts(_op, _json, _errors, PATH)
-    paths.update(more_paths)
-    schemas.update(more_schemas)
+    for dotted in AREA_PARTS:
+        more_paths, more_schemas = import_module(dotted).openapi_parts(
+            _op, _json, _errors, PATH)
+        paths.update(more_paths)
+        schemas.update(more_schemas)
     _typed_content_bodies(request, paths, schemas)
     return {"openapi": "3.1.0",
             "info": {"title": "Cabinet API", "version": "1"},
