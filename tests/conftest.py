@@ -3,7 +3,9 @@ CABINET_TEST_DB=postgresql), the WSGI app with a fixed clock, and webtest client
 
 Every test starts from empty tables; ``demo`` loads the demo data."""
 import os
+import shutil
 import uuid
+from collections import OrderedDict
 from pathlib import Path
 
 import pytest
@@ -45,6 +47,8 @@ def database_url(tmp_path_factory):
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
+        # a throwaway database: commits need not wait for the disk
+        conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -86,15 +90,69 @@ def settings(engine, database_url, tmp_path):
     }
 
 
+# One application per worker and settings: building one (views, workflows, Jinja2's
+# compiled templates) costs more than most tests. A reused application gets fresh
+# stateful services (clock, outboxes, rate limiter, codes, blob folder) per test.
+_APPS = OrderedDict()
+_DEMOS = {}
+
+
+def _app_key(settings):
+    return tuple(sorted((k, repr(v)) for k, v in settings.items()
+                        if k != "cabinet.blobs.path"))
+
+
+def renew_services(registry, settings):
+    from cabinet import blobs, mail, otp, registry as person_registry, sms, spaces
+    from cabinet.interfaces import IBlobStorage, IClock, IPersonRegistry, ISmsGateway
+    from cabinet.services import register_services
+    from pyramid_mailer.interfaces import IMailer
+    registry.settings.clear()
+    registry.settings.update(settings)
+    register_services(registry)
+    registry.registerUtility(mail.mailer_from_settings(settings), IMailer)
+    registry.registerUtility(
+        sms.gateway_from_settings(settings, clock=registry.getUtility(IClock)), ISmsGateway)
+    registry["one_time_codes"] = otp.OneTimeCodes(settings)
+    registry.registerUtility(person_registry.registry_from_settings(settings),
+                             IPersonRegistry)
+    source = spaces._certificate_source_factory(settings)
+    registry.registerUtility(source(settings), spaces.ICertificateSource)
+    registry.registerUtility(blobs.FileBlobStorage(settings["cabinet.blobs.path"]),
+                             IBlobStorage)
+
+
+def _handlers(registry):
+    return {(h.handler, h.required, h.name) for h in registry.registeredHandlers()}
+
+
+def application(settings):
+    key = _app_key(settings)
+    cached = _APPS.pop(key, None)
+    if cached is None:
+        cached = main({}, **settings)
+        initial = dict(cached.registry.settings), _handlers(cached.registry)
+    else:
+        cached, initial = cached
+        for handler in _handlers(cached.registry) - initial[1]:  # a test's subscriber
+            cached.registry.unregisterHandler(*handler)
+        renew_services(cached.registry,
+                       {**initial[0], "cabinet.blobs.path": settings["cabinet.blobs.path"]})
+    _APPS[key] = (cached, initial)
+    while len(_APPS) > 6:
+        _APPS.popitem(last=False)
+    return cached
+
+
 @pytest.fixture
 def app(settings, engine):
     empty_tables(engine)
-    application = main({}, **settings)
-    request = script_request(application.registry)
+    application_ = application(settings)
+    request = script_request(application_.registry)
     from cabinet.scripts.demo import ensure_site
     with request.tm:
         ensure_site(request)
-    yield application
+    yield application_
     empty_tables(engine)
 
 
@@ -109,12 +167,44 @@ def clock(registry) -> FixedClock:
     return registry.getUtility(IClock)
 
 
+def _snapshot(engine):
+    with engine.connect() as conn:
+        return [(table, [row._asdict() for row in conn.execute(
+                    table.select().order_by(*table.primary_key.columns))])
+                for table in Base.metadata.sorted_tables]
+
+
+def _restore(engine, tables):
+    empty_tables(engine)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":  # self and cyclic references
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
+        for table, rows in tables:
+            if rows:
+                conn.execute(table.insert(), rows)
+
+
 @pytest.fixture
-def demo(app):
+def demo(app, engine, tmp_path_factory):
+    """The demo data, loaded once per worker and settings, then restored from a copy
+    of its rows and blobs (loading it signs PDFs and hashes passwords)."""
+    from cabinet.interfaces import IClock
     from cabinet.scripts.demo import load_demo
-    request = script_request(app.registry)
-    with request.tm:
-        load_demo(request)
+    blobs = Path(app.registry.settings["cabinet.blobs.path"])
+    key = (_app_key(app.registry.settings), app.registry.getUtility(IClock).now())
+    saved = _DEMOS.get(key)
+    if saved is None:
+        request = script_request(app.registry)
+        with request.tm:
+            load_demo(request)
+        copy = tmp_path_factory.mktemp("demo-blobs")
+        if blobs.exists():
+            shutil.copytree(blobs, copy, dirs_exist_ok=True)
+        _DEMOS[key] = (_snapshot(engine), copy)
+    else:
+        tables, copy = saved
+        _restore(engine, tables)
+        shutil.copytree(copy, blobs, dirs_exist_ok=True)
     return app
 
 

@@ -4,11 +4,16 @@ from pyramid.path import DottedNameResolver
 from cabinet.interfaces import IClock, IRateLimiter
 
 
-def includeme(config):
-    settings = config.get_settings()
+def register_services(registry):
+    """(Re)build the clock and the rate limiter from the registry's settings."""
+    settings = registry.settings
     resolve = DottedNameResolver().maybe_resolve
     clock_factory = resolve(settings.get("cabinet.clock", "cabinet.services.clock.SystemClock"))
-    config.registry.registerUtility(clock_factory(settings), IClock)
+    registry.registerUtility(clock_factory(settings), IClock)
     limiter_factory = resolve(settings.get("cabinet.ratelimiter",
                                            "cabinet.services.ratelimit.LimitsRateLimiter"))
-    config.registry.registerUtility(limiter_factory(settings), IRateLimiter)
+    registry.registerUtility(limiter_factory(settings), IRateLimiter)
+
+
+def includeme(config):
+    register_services(config.registry)

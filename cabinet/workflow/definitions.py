@@ -90,10 +90,14 @@ class WorkflowRegistry:
             return ((Deny, Everyone, tuple(sorted(workflow.managed_permissions))),)
 
 
+# libyaml's parser when PyYAML was built with it: start-up reads 13 files
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_workflow(path, guard_names):
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_SafeLoader)
     except (OSError, yaml.YAMLError) as exc:
         raise WorkflowError(f"{path}: cannot read workflow definition: {exc}") from exc
     name = data.get("name", path.stem) if isinstance(data, dict) else path.stem
