@@ -49,6 +49,16 @@ FIELD_TITLES = {
     "role": "Rôle", "activation_deadline": "Date limite d'activation",
     "delegate_name": "Secrétaire", "matricule": "Matricule",
     "start": "Début", "end": "Fin", "place": "Lieu",
+    # a patient's parents and financial guarantor, and the access of a minor's
+    # representatives (shown on the record, to staff and to the patient: issue #8)
+    **{f"{who}_{field}": f"{title} : {what}"
+       for who, title in (("parent1", "Parent 1"), ("parent2", "Parent 2"),
+                          ("guarantor", "Garant financier"))
+       for field, what in (("first_name", "prénom"), ("last_name", "nom"),
+                           ("birth_date", "date de naissance"), ("phone", "téléphone"))},
+    "minors_access": "Accès des représentants aux documents",
+    "minors_access_documents": "Accès des représentants aux documents des mineurs",
+    "minors_access_questionnaires": "Accès des représentants aux questionnaires",
 }
 
 

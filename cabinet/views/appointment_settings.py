@@ -15,9 +15,9 @@ from cabinet.autosend import (
 from cabinet.interfaces import ICabinet, INode
 from cabinet.models import Appointment, AppointmentType
 from cabinet.questionnaire_responses import (
-    cabinet_of, cabinet_practitioners, cabinet_templates,
+    cabinet_practitioners, cabinet_templates,
 )
-from .base import json_body, node_url
+from .base import cabinet_or_404, json_body, node_url, only_fields
 
 
 def _invalid(exc):
@@ -32,23 +32,18 @@ def _one(request, what):
 
 # -- appointment types ---------------------------------------------------------------------
 
-def _cabinet(context):
-    cabinet = cabinet_of(context)
-    if cabinet is None:
-        raise errors.not_found("This resource is not inside a cabinet.")
-    return cabinet
 
 
 def types_data(context, request):
     """GET <cabinet>/@appointment-types (on any resource inside the cabinet)."""
-    context = _cabinet(context)
+    context = cabinet_or_404(context)
     return {"@id": node_url(request, context.path) + "/@appointment-types",
             "items": [type_json(t) for t in appointment_types(request.dbsession, context)]}
 
 
 def types_add(context, request):
     body = json_body(request)
-    _only(body, ("id", "title", "duration"))
+    only_fields(body, ("id", "title", "duration"))
     values, problems = check_type(request.dbsession, context, body)
     if problems:
         if "existe déjà" in problems.get("id", ""):
@@ -71,7 +66,7 @@ def _type(context, request):
 def types_edit(context, request):
     kind = _type(context, request)
     body = json_body(request)
-    _only(body, ("title", "duration"))
+    only_fields(body, ("title", "duration"))
     values, problems = check_type(request.dbsession, context, body, current=kind)
     if problems:
         raise errors.unprocessable("Some fields are invalid.", errors=problems)
@@ -96,11 +91,6 @@ def types_delete(context, request):
     return HTTPNoContent()
 
 
-def _only(body, allowed):
-    unknown = sorted(set(body) - set(allowed))
-    if unknown:
-        raise errors.unprocessable(f"Unknown fields: {', '.join(unknown)}.",
-                                   errors={k: "Champ inconnu." for k in unknown})
 
 
 def types_page(context, request, problems=None, values=None, status=200):
@@ -150,7 +140,7 @@ RULE_FIELDS = ("template", "practitioner", "appointment_type", "days_before")
 
 
 def rules_data(context, request):
-    context = _cabinet(context)
+    context = cabinet_or_404(context)
     session = request.dbsession
     return {"@id": node_url(request, context.path) + "/@autosend-rules",
             "items": [rule_json(session, r) for r in cabinet_rules(session, context)]}
@@ -158,7 +148,7 @@ def rules_data(context, request):
 
 def rules_add(context, request):
     body = json_body(request)
-    _only(body, RULE_FIELDS)
+    only_fields(body, RULE_FIELDS)
     try:
         values = check_rule(request.dbsession, context, body)
     except Invalid as exc:
@@ -180,7 +170,7 @@ def rules_edit(context, request):
     their date."""
     rule = _rule(context, request)
     body = json_body(request)
-    _only(body, RULE_FIELDS)
+    only_fields(body, RULE_FIELDS)
     try:
         values = check_rule(request.dbsession, context, body, current=rule)
     except Invalid as exc:

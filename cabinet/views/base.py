@@ -99,3 +99,23 @@ def workflow_info(request, context):
                          "id": t.name, "title": t.title, "to": t.target}
                         for t in available_transitions(request, context)],
     }
+
+
+def cabinet_or_404(context):
+    """The cabinet ``context`` lies in (cabinet-wide settings are reached from any
+    resource inside it), or 404."""
+    from cabinet.document_sharing import cabinet_of
+    cabinet = cabinet_of(context)
+    if cabinet is None:
+        raise errors.not_found("This resource is not inside a cabinet.")
+    return cabinet
+
+
+def only_fields(body, allowed):
+    """422 for a body carrying fields other than ``allowed``: each one named in
+    ``errors``, the first in ``field``."""
+    unknown = sorted(set(body) - set(allowed))
+    if unknown:
+        raise errors.unprocessable(f"Unknown fields: {', '.join(unknown)}.",
+                                   field=unknown[0],
+                                   errors={k: "Champ inconnu." for k in unknown})

@@ -10,12 +10,12 @@ from sqlalchemy import select
 
 from cabinet import errors
 from cabinet.document_sharing import (
-    AUDIENCES, cabinet_of, cabinet_settings, document_types, patient_of,
+    AUDIENCES, cabinet_settings, document_types, patient_of,
     patient_settings, shared_with,
 )
 from cabinet.interfaces import ICabinet, IDocument, INode, IPatient
 from cabinet.models import DocumentType
-from .base import json_body, node_url
+from .base import cabinet_or_404, json_body, node_url, only_fields
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
 SHARE_FIELDS = tuple(f"share_{a}" for a in AUDIENCES)
@@ -36,24 +36,14 @@ def _bool(body, field, nullable=False):
     return value
 
 
-def _only(body, allowed):
-    unknown = set(body) - set(allowed)
-    if unknown:
-        raise errors.unprocessable(f"Unknown fields: {', '.join(sorted(unknown))}.",
-                                   field=sorted(unknown)[0])
 
 
-def _cabinet(context):
-    cabinet = cabinet_of(context)
-    if cabinet is None:
-        raise errors.not_found("This resource is not inside a cabinet.")
-    return cabinet
 
 
 # -- document types ---------------------------------------------------------------------
 
 def list_types(context, request):
-    context = _cabinet(context)
+    context = cabinet_or_404(context)
     return {"@id": node_url(request, context.path) + "/@document-types",
             "items": [type_json(t) for t in document_types(request.dbsession, context)]}
 
@@ -70,7 +60,7 @@ def _type(context, request):
 
 def add_type(context, request):
     body = json_body(request)
-    _only(body, ("id", "title", *SHARE_FIELDS))
+    only_fields(body, ("id", "title", *SHARE_FIELDS))
     name, title = body.get("id"), body.get("title")
     if not isinstance(name, str) or not _NAME.match(name):
         raise errors.unprocessable("'id' must be lowercase letters, digits, '-' or '_'.",
@@ -94,7 +84,7 @@ def add_type(context, request):
 def edit_type(context, request):
     doc_type = _type(context, request)
     body = json_body(request)
-    _only(body, ("title", *SHARE_FIELDS))
+    only_fields(body, ("title", *SHARE_FIELDS))
     if "title" in body:
         if not isinstance(body["title"], str) or not body["title"].strip():
             raise errors.unprocessable("'title' must be a non-empty text.", field="title")
@@ -109,7 +99,7 @@ def edit_type(context, request):
 # -- the cabinet switch -----------------------------------------------------------------------
 
 def get_cabinet_settings(context, request):
-    context = _cabinet(context)
+    context = cabinet_or_404(context)
     settings = cabinet_settings(request.dbsession, context)
     return {"@id": node_url(request, context.path) + "/@document-settings",
             "only_signed": bool(settings and settings.only_signed)}
@@ -117,7 +107,7 @@ def get_cabinet_settings(context, request):
 
 def patch_cabinet_settings(context, request):
     body = json_body(request)
-    _only(body, ("only_signed",))
+    only_fields(body, ("only_signed",))
     if "only_signed" in body:
         cabinet_settings(request.dbsession, context, create=True).only_signed = \
             _bool(body, "only_signed")
@@ -137,7 +127,7 @@ def get_patient_sharing(context, request):
 
 def patch_patient_sharing(context, request):
     body = json_body(request)
-    _only(body, ("opt_out", *SHARE_FIELDS))
+    only_fields(body, ("opt_out", *SHARE_FIELDS))
     values = {field: _bool(body, field, nullable=True) for field in SHARE_FIELDS
               if field in body}
     if "opt_out" in body:
@@ -175,7 +165,7 @@ def patch_document_sharing(context, request):
     if patient is None or not request.has_permission("patient:edit", patient):
         raise errors.forbidden("You may not change who this document is shared with.")
     body = json_body(request)
-    _only(body, SHARE_FIELDS)
+    only_fields(body, SHARE_FIELDS)
     for field in SHARE_FIELDS:
         if field in body:
             setattr(context, field, _bool(body, field, nullable=True))

@@ -1,28 +1,22 @@
 """The console's questionnaires (Q5): ``/cabinets/<c>/@questionnaires`` (JSON) and
 ``/cabinets/<c>/@@questionnaires`` (the page with its filters, counts and pages)."""
-from cabinet import errors
 from cabinet.interfaces import ICabinet, INode
 from cabinet.questionnaire_console import (
     PAGE_SIZE, STATES, console_rows, read_query,
 )
 from cabinet.questionnaire_responses import (
-    cabinet_of, cabinet_practitioners, cabinet_templates,
+    cabinet_practitioners, cabinet_templates,
 )
-from .base import batching, int_param, isoformat, node_url
+from .base import batching, cabinet_or_404, int_param, isoformat, node_url
 
 STATE_FILTERS = {"sent": "Envoyés, non remplis", "filled": "Remplis",
                  "validated": "Validés", "signed": "Signés"}
 
 
-def _cabinet(context):
-    cabinet = cabinet_of(context)
-    if cabinet is None:
-        raise errors.not_found("This resource is not inside a cabinet.")
-    return cabinet
 
 
 def console_data(context, request):
-    cabinet = _cabinet(context)
+    cabinet = cabinet_or_404(context)
     b_start = int_param(request, "b_start", 0)
     query = read_query(request, cabinet, b_start=b_start, b_size=PAGE_SIZE)
     rows, total, counts = console_rows(request, cabinet, query)

@@ -2,10 +2,12 @@
 from pyramid.httpexceptions import HTTPSeeOther
 
 from cabinet import errors
+from cabinet.labels import ROLE_TITLES
 from cabinet.models import CONTENT_TYPES
 from cabinet.roles import GRANTABLE_ROLES
 from cabinet.security import roles_on
-from cabinet.sharing import apply_changes, find_principals, parse_changes, sharing_entries
+from cabinet.sharing import (apply_changes, find_principals, parse_changes,
+                             principal_names, sharing_entries)
 from .base import json_body, node_url
 from .content import type_interface
 
@@ -47,6 +49,12 @@ def sharing_form(context, request):
     granted, revoked = apply_changes(request, context, changes)
     if not granted and not revoked:
         raise errors.conflict("Nothing changed: the role was already as asked.")
+    # what changed, said on the page it comes back to (issue #8)
+    names = principal_names(request.dbsession, {p for p, _r in granted + revoked})
+    for changed, verb in ((granted, "donné à"), (revoked, "retiré à")):
+        for principal, role_ in changed:
+            request.session.flash(f"Rôle « {ROLE_TITLES.get(role_, role_)} » {verb} "
+                                  f"{names.get(principal, ('', '', principal))[2]}.")
     return HTTPSeeOther(location=node_url(request, context.path) + "/@@sharing")
 
 

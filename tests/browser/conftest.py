@@ -34,6 +34,13 @@ def browser():
         browser.close()
 
 
+@pytest.fixture(scope="session")
+def axe_source():
+    """axe-core's axe.min.js, fetched once from the npm registry into var/axe/."""
+    from tests.browser.axe import axe_script
+    return axe_script()
+
+
 @pytest.fixture
 def settings(settings, mail_settings):  # noqa: F811
     return {**settings, **mail_settings}

@@ -351,14 +351,21 @@ def test_page_grants_and_revokes_with_its_forms(site, testapp, api):
     assert done.status_int == 303
     assert done.location.endswith(f"{LEROY}/@@sharing")
     soup = page_soup(done.follow())
+    # what changed is said on the page (role and person by their names)
+    assert [p.get_text() for p in soup.select(".flash")] == [
+        "Rôle « Professionnel de santé » donné à Dr Jonas Klein."]
     klein = role_item(row(soup, "dr.klein"), "professional")
     assert "granted" in klein["class"]
     assert api("dr.klein").get(CONSENT).status_int == 200
 
-    revoke = form_with(done.follow(), id="dr.klein", role="professional", grant="0")
+    revoke = form_with(testapp.get(f"{LEROY}/@@sharing"), id="dr.klein",
+                       role="professional", grant="0")
     done = revoke.submit()
     assert done.status_int == 303
-    assert row(page_soup(done.follow()), "dr.klein") is None
+    soup = page_soup(done.follow())
+    assert row(soup, "dr.klein") is None
+    assert [p.get_text() for p in soup.select(".flash")] == [
+        "Rôle « Professionnel de santé » retiré à Dr Jonas Klein."]
     assert api("dr.klein").get(CONSENT, expect_errors=True).status_int == 403
 
     history = sharing_history(api, LEROY)
