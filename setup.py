@@ -44,7 +44,8 @@ requires = [
 
 tests_require = ["pytest", "webtest", "hypothesis", "pytest-xdist",
                  "aiosmtpd",     # tests/smtp.py: a real SMTP server receiving the mail sent
-                 "playwright"]   # tests/browser: drives Debian's chromium (no download)
+                 "playwright",   # tests/browser: drives Debian's chromium (no download)
+                 "schemathesis"]  # tests/security/test_fuzz_openapi.py
 
 setup(
     name="cabinet",

@@ -3,13 +3,14 @@ for the events a security review asks about (transitions, logins, failed codes,
 refusals, exports), in a table that only grows and whose rows are hash-chained.
 
 - ``record(request, action, ...)`` notes an event. An event that reports a change
-  (a transition, an export) is appended only if the request's transaction commits;
-  any other (a failed login, a refusal) is appended when the request has finished,
-  whatever became of its transaction: a refusal rolls the request back, not its
-  trace.
-- Appending happens in a short transaction of its own: it locks the one row of
-  ``audit_head``, numbers the events after the last one and chains each hash to the
-  previous (models/audit.py). Concurrent appends wait for each other there, briefly.
+  (``committed_only``: a transition) is appended in the change's own transaction, just
+  before it commits, so that a crash keeps both or neither; any other (a failed
+  login, a refusal) is appended when the request has finished, in a short
+  transaction of its own, whatever became of the request's: a refusal rolls the
+  request back, not its trace.
+- Appending locks the one row of ``audit_head``, numbers the events after the last
+  one and chains each hash to the previous (models/audit.py). Concurrent appends wait
+  for each other there, briefly.
 - ``verify()`` (and the ``cabinet_audit_verify <ini>`` command) recomputes the chain
   and names every row that was edited, deleted or slipped in.
 
@@ -28,6 +29,8 @@ import sys
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from transaction.interfaces import NoTransaction
+
 from cabinet.after_commit import after_commit
 from cabinet.interfaces import IClock
 from cabinet.models.audit import AuditEvent, AuditHead
@@ -38,6 +41,7 @@ log = logging.getLogger(__name__)
 FIELDS = ("seq", "at", "action", "outcome", "actor_id", "actor_login",
           "acting_for_login", "object_path", "address", "details")
 _PENDING = "_audit_pending"
+_COMMITTED = "_audit_with_the_change"
 
 
 def audit_key(settings):
@@ -75,7 +79,7 @@ def record(request, action, *, obj=None, outcome="ok", details=None, acting_for=
              "acting_for_login": acting_for or "", "object_path": path[:1000],
              "address": client_ip(request), "details": details or None}
     if committed_only:
-        after_commit(request, lambda: _append_safely(request.registry, [event]))
+        _append_with_the_change(request, event)
         return
     pending = request.__dict__.get(_PENDING)
     if pending is None:
@@ -83,6 +87,33 @@ def record(request, action, *, obj=None, outcome="ok", details=None, acting_for=
         request.add_finished_callback(
             lambda request: _append_safely(request.registry, pending))
     pending.append(event)
+
+
+def _append_with_the_change(request, event):
+    """An event that reports a change is appended in the change's own transaction,
+    just before it commits (a before-commit hook): both are saved or neither is. (It
+    was once appended just after the commit: a process killed in between kept the
+    change and lost its event.) The chain's head stays locked only while the
+    transaction commits. Without a transaction (a script), at once."""
+    tm = getattr(request, "tm", None)
+    try:
+        txn = tm.get() if tm is not None else None
+    except NoTransaction:
+        txn = None
+    if txn is None:
+        return after_commit(request, lambda: _append_safely(request.registry, [event]))
+    pending = request.__dict__.get(_COMMITTED)
+    if pending is None or pending[0] is not txn:      # a new attempt: a new list
+        pending = request.__dict__[_COMMITTED] = (txn, [])
+        txn.addBeforeCommitHook(_append_before_commit, (request, pending[1]))
+    pending[1].append(event)
+
+
+def _append_before_commit(request, events):
+    if not events:
+        return
+    _append_on(request.dbsession.connection(), audit_key(request.registry.settings),
+               events)
 
 
 def _identity(request):
@@ -117,16 +148,39 @@ def _append(engine, key, events):
         locked = conn.execute(update(head).where(head.c.id == 1).values(seq=head.c.seq))
         if locked.rowcount == 0:
             conn.execute(insert(head).values(id=1, seq=0, hash=""))
-        seq, previous = conn.execute(select(head.c.seq, head.c.hash)
-                                     .where(head.c.id == 1)).one()
-        rows = []
-        for event in events:
-            seq += 1
-            row = {**event, "seq": seq}
-            row["hash"] = previous = chain(key, previous, row)
-            rows.append(row)
-        conn.execute(insert(AuditEvent.__table__), rows)
-        conn.execute(update(head).where(head.c.id == 1).values(seq=seq, hash=previous))
+        _chain_and_insert(conn, key, events)
+
+
+def _append_on(conn, key, events):
+    """Append ``events`` within the transaction of ``conn`` (the change's own)."""
+    head = AuditHead.__table__
+    lock = update(head).where(head.c.id == 1).values(seq=head.c.seq)
+    if conn.execute(lock).rowcount == 0:
+        # the first event ever: create the head, unless a concurrent transaction just
+        # did (PostgreSQL waits for it, then does nothing), and lock it
+        dialect = conn.dialect.name
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as upsert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as upsert
+        conn.execute(upsert(head).values(id=1, seq=0, hash="").on_conflict_do_nothing())
+        conn.execute(lock)
+    _chain_and_insert(conn, key, events)
+
+
+def _chain_and_insert(conn, key, events):
+    """Number and chain ``events`` after the head (locked by the caller)."""
+    head = AuditHead.__table__
+    seq, previous = conn.execute(select(head.c.seq, head.c.hash)
+                                 .where(head.c.id == 1)).one()
+    rows = []
+    for event in events:
+        seq += 1
+        row = {**event, "seq": seq}
+        row["hash"] = previous = chain(key, previous, row)
+        rows.append(row)
+    conn.execute(insert(AuditEvent.__table__), rows)
+    conn.execute(update(head).where(head.c.id == 1).values(seq=seq, hash=previous))
 
 
 # -- verifying ----------------------------------------------------------------------------

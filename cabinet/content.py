@@ -42,6 +42,13 @@ def add_node(session, registry, parent, portal_type, *, name=None, title="", own
     cls = CONTENT_TYPES[portal_type]
     workflows = registry["workflows"]
     now = registry.getUtility(IClock).now()
+    if parent is not None and parent.id is not None:
+        # Siblings are named one request at a time: two requests adding "Scan" to one
+        # folder at the same instant would both pick "scan" (then a unique-index
+        # violation, a 500). The parent's row is locked first (cabinet.locks), so the
+        # second one waits, then sees the first's name and picks "scan-2".
+        from cabinet.locks import lock_node
+        lock_node(session, parent.id)
     if name is None:
         name = free_name(session, parent, slugify(title))
     parent_path = parent.path if parent is not None else ""

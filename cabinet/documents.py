@@ -200,11 +200,12 @@ def replace_file(request, document, data, file_name):
     document.size = len(data)
     document.content_type = content_type
     document.file_name = clean_file_name(file_name, content_type)
-    document.version = (document.version or 0) + 1
+    document.version = Node.version + 1     # in SQL: concurrent changes all count
     grant = request.has_permission("document:edit", document)
     record_history(request, document, "replace-file", grant=grant, details={
         "sha256": document.blob_sha256, "previous_sha256": previous,
         "size": document.size})
+    request.dbsession.flush()     # the version is read back as a number from here
     return document
 
 

@@ -35,3 +35,15 @@ def lock_node(session, node_id):
                         .values(version=nodes.c.version))
     else:
         session.execute(select(nodes.c.id).where(nodes.c.id == node_id).with_for_update())
+
+
+def lock_unchanged(session, node):
+    """Lock ``node``'s row (lock_node), then read its state again: the state it has
+    now when another request changed it since this one read it (traversal and the
+    permission check saw the old one), else None. A view that changes a node in
+    place calls it first, so that an edit racing a transition (a title changed as
+    the document gets signed) is refused rather than applied to the new state."""
+    lock_node(session, node.id)
+    nodes = Node.__table__
+    state = session.scalar(select(nodes.c.state).where(nodes.c.id == node.id))
+    return state if state != node.state else None

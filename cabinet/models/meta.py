@@ -74,6 +74,11 @@ def get_engine(settings, prefix="sqlalchemy."):
         # ~950 ms for a query that runs in 0.2 ms; Cabinet's queries are short OLTP
         # look-ups that never repay it.
         kwargs["connect_args"] = {"options": "-c jit=off"}
+        # A pooled connection is checked before use, so that after a restart of the
+        # database server (or connections cut by it) the first request succeeds
+        # rather than failing on a dead connection (issue #6, database outage).
+        if prefix + "pool_pre_ping" not in settings:
+            kwargs["pool_pre_ping"] = True
     engine = engine_from_config(settings, prefix, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)

@@ -34,4 +34,5 @@ def includeme(config):
     config.include("cabinet.views.questionnaire_templates")  # issue #5, Q1
     config.include("cabinet.views.questionnaire_template_pages")
     config.include("cabinet.views.questionnaire_responses")  # issue #5, Q2-Q5
+    config.include("cabinet.views.health")       # issue #6: /@health for monitoring
     config.scan("cabinet.views")

@@ -11,6 +11,7 @@ from zope.interface import implementedBy
 
 from cabinet import errors
 from cabinet.content import add_node, valid_name
+from cabinet.locks import lock_node, lock_unchanged
 from cabinet.interfaces import IClock
 from cabinet.models import CONTENT_TYPES, Folder, HistoryEntry, LocalRole, Node, User
 from cabinet.roles import PERMISSIONS
@@ -193,8 +194,8 @@ class ContentHooks:
 
     def patch(self, request, node, body):
         """Handle a PATCH body (e.g. a draft's answers) and return the JSON; None: the
-        generic edit. Called before any check of the generic edit (see
-        EDIT_PERMISSIONS)."""
+        generic edit. Called before the generic edit checks ``<prefix>:edit``:
+        the hooks check what they handle."""
         return None
 
     def deleting(self, request, node):
@@ -261,6 +262,9 @@ def create(context, request):
         if not isinstance(name, str) or not valid_name(name):
             raise errors.unprocessable("'id' must be lowercase letters, digits, '.', "
                                        "'-' or '_' (at most 100).")
+        # locked before the check, as add_node does: of two requests adding one id at
+        # the same instant, the second sees the first's and gets 409, not a 500
+        lock_node(request.dbsession, target.id)
         if request.dbsession.scalar(select(Node.id).where(Node.parent_id == target.id,
                                                           Node.name == name)):
             raise errors.conflict(f"'{name}' already exists here.")
@@ -282,11 +286,6 @@ def create(context, request):
     return node_json(node, request)
 
 
-#: PATCH views whose permission is not ``<prefix>:edit``: the type's ``patch`` hook
-#: checks what it handles (a patient saving a draft holds questionnaire:fill, not
-#: :edit); edit() then checks ``<prefix>:edit`` for the generic fields.
-EDIT_PERMISSIONS = {"QuestionnaireResponse": "questionnaire:view"}
-
 
 def edit(context, request):
     body = json_body(request)
@@ -294,9 +293,12 @@ def edit(context, request):
     patched = hooks.patch(request, context, body)
     if patched is not None:
         return patched
-    if context.portal_type in EDIT_PERMISSIONS and \
-            not request.has_permission(f"{context.permission_prefix}:edit", context):
+    if not request.has_permission(f"{context.permission_prefix}:edit", context):
         raise errors.forbidden(f"You may not edit this {context.portal_type}.")
+    changed_state = lock_unchanged(request.dbsession, context)
+    if changed_state is not None:
+        raise errors.conflict(f"Someone changed this {context.portal_type} meanwhile; "
+                              f"it is now '{changed_state}'.", review_state=changed_state)
     schema = content_schema(context.portal_type)
     for child in schema.children:
         child.missing = colander.drop
@@ -306,11 +308,13 @@ def edit(context, request):
         setattr(context, key, value)
     changed = [*changed, *hooks.edited(request, context, extra, list(changed))]
     if changed:
-        context.version = (context.version or 0) + 1
+        # in SQL (version = version + 1): concurrent edits each count, none is lost
+        context.version = Node.version + 1
         context.modified = request.registry.getUtility(IClock).now()
         grant = request.has_permission(f"{context.permission_prefix}:edit", context)
         record_history(request, context, "edit", grant=grant,
                        details={"fields": sorted(changed)})
+        request.dbsession.flush()     # the version is read back as a number from here
     return node_json(context, request)
 
 
@@ -336,9 +340,11 @@ def includeme(config):
                         accept="application/json", renderer="json",
                         permission=f"{prefix}:view")
         if f"{prefix}:edit" in PERMISSIONS:
+            # a type's hooks may handle a PATCH with a permission of their own (a
+            # patient saving a draft holds questionnaire:fill, not :edit); edit()
+            # checks <prefix>:edit for the generic fields
             config.add_view(edit, context=iface, request_method="PATCH", renderer="json",
-                            permission=EDIT_PERMISSIONS.get(cls.portal_type,
-                                                            f"{prefix}:edit"))
+                            permission=f"{prefix}:view")
         if f"{prefix}:delete" in PERMISSIONS:
             config.add_view(delete, context=iface, request_method="DELETE",
                             permission=f"{prefix}:delete")

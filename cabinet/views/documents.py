@@ -23,6 +23,7 @@ from cabinet.documents import (
 from cabinet.interfaces import (
     IBlobStorage, ICabinet, IDocument, IFolder, INode, IPatient,
 )
+from cabinet.locks import lock_unchanged
 from cabinet.models import Document, DocumentType
 from .base import batching, int_param, isoformat, node_url, wants_json
 from .content import children_page, node_json
@@ -177,6 +178,10 @@ def replace(context, request):
     try:
         # first, as for every unsafe request: the CSRF token (in the multipart body)
         _fields, data, file_name = read_upload(request)
+        changed_state = lock_unchanged(request.dbsession, context)
+        if changed_state is not None:          # sent or signed meanwhile
+            raise errors.conflict("Ce document a changé d'état entre-temps.",
+                                  review_state=changed_state)
         if context.state == "signed":
             raise errors.conflict("Un document signé ne peut plus être modifié.",
                                   review_state=context.state)

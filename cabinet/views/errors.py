@@ -6,8 +6,9 @@ from pyramid.exceptions import BadCSRFToken
 from pyramid.httpexceptions import HTTPException, HTTPFound
 from pyramid.renderers import render_to_response
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from cabinet import audit
 from cabinet import audit
 from .base import wants_json
 
@@ -16,7 +17,8 @@ log = logging.getLogger(__name__)
 TITLES = {400: "Requête invalide", 401: "Connexion requise", 403: "Accès refusé",
           404: "Page introuvable", 405: "Méthode non permise", 409: "Conflit",
           413: "Contenu trop volumineux", 422: "Données invalides",
-          429: "Trop de tentatives", 500: "Erreur interne"}
+          429: "Trop de tentatives", 500: "Erreur interne",
+          503: "Service momentanément indisponible"}
 
 
 def error_response(request, status, type_, message, **extra):
@@ -82,6 +84,29 @@ def http_error(exc, request):
                               **getattr(exc, "extra", {}))
     if exc.code == 405 and "Allow" in exc.headers:
         response.headers["Allow"] = exc.headers["Allow"]
+    return response
+
+
+@exception_view_config(OperationalError)
+@exception_view_config(InterfaceError)
+@exception_view_config(PoolTimeout)
+def database_unavailable(exc, request):
+    """The database cannot be reached (stopped, restarting, connections cut, pool
+    exhausted, or a transient error still there after pyramid_retry's last attempt):
+    503 with a plain message, never a traceback. The transaction was aborted, so
+    nothing was saved; SQLAlchemy drops the broken connections and the next request
+    after the database is back succeeds (pool_pre_ping on PostgreSQL)."""
+    log.warning("database unavailable on %s %s: %s", request.method, request.path_qs,
+                type(getattr(exc, "orig", None) or exc).__name__)
+    try:
+        request.identity  # noqa: B018 - the page shows the user, if known already
+    except Exception:     # the lookup itself needs the database: show no one
+        request.authenticated_user = None
+    response = error_response(
+        request, 503, "ServiceUnavailable",
+        "The service is temporarily unavailable; nothing was saved. "
+        "Try again in a moment.")
+    response.headers["Retry-After"] = "5"
     return response
 
 

@@ -78,6 +78,10 @@ def spec(request):
         "/@logout": {"post": _op("Revoke the bearer token", {"200": _json("Message")})},
         "/@openapi.json": {"get": _op("This document", {"200": {"description": "OK"}},
                                       security=False)},
+        "/@health": {"get": _op("Whether the service and its database answer (monitoring)",
+                                {"200": _json("Health"),
+                                 "503": _json("Health", "The database does not answer")},
+                                security=False)},
         "/@terms": {"get": _op("The current terms of use and whether the user accepted them",
                                {"200": _json("Terms"), **_errors(401, 404)})},
         "/@terms/accept": {"post": _op(
@@ -116,11 +120,14 @@ def spec(request):
             "post": _op("Create content in a container",
                         {"201": _json("Resource"), **_errors(400, 403, 409, 422)},
                         body="NewContent", params=[PATH]),
-            "patch": _op("Edit a resource", {"200": _json("Resource"),
-                                             **_errors(400, 403, 404, 422)},
+            "patch": _op("Edit a resource (409: changed meanwhile, or a state that "
+                         "allows no change, e.g. signed)",
+                         {"200": _json("Resource"), **_errors(400, 403, 404, 409, 422)},
                          body="Fields", params=[PATH]),
-            "delete": _op("Delete a resource", {"204": {"description": "Deleted"},
-                                                **_errors(403, 404)}, params=[PATH]),
+            "delete": _op("Delete a resource (409: it is in use, e.g. a questionnaire "
+                          "template that responses use)",
+                          {"204": {"description": "Deleted"}, **_errors(403, 404, 409)},
+                          params=[PATH]),
         },
         "/professionals/{professional}/delegations": {"post": _op(
             "Add a secretary (D2, D3): the person is looked up in the national registry "
@@ -203,6 +210,9 @@ def spec(request):
                                                    "expires": {"type": "string"},
                                                    "user": obj}},
         "Message": {"type": "object", "properties": {"message": {"type": "string"}}},
+        "Health": {"type": "object", "properties": {
+            "status": {"type": "string", "enum": ["ok", "unavailable"]},
+            "database": {"type": "string", "enum": ["ok", "unreachable"]}}},
         "Summary": {"type": "object", "properties": {
             k: {"type": "string"} for k in ("@id", "@type", "id", "title", "review_state",
                                             "created", "modified")}},
@@ -319,6 +329,7 @@ def spec(request):
         paths.update(more_paths)
         schemas.update(more_schemas)
     _typed_content_bodies(request, paths, schemas)
+    _answers_any_operation_may_give(paths)
     return {"openapi": "3.1.0",
             "info": {"title": "Cabinet API", "version": "1"},
             "servers": [{"url": request.application_url}],
@@ -327,6 +338,26 @@ def spec(request):
                 "bearer": {"type": "http", "scheme": "bearer"},
                 "cookie": {"type": "apiKey", "in": "cookie", "name": "cabinet_session"}}},
             "paths": paths}
+
+
+def _answers_any_operation_may_give(paths):
+    """The errors that come from the mechanism rather than the operation: 404 for a
+    path naming nothing, 401 and 403 (no user; no permission, or no CSRF token on a
+    cookie session) unless public, 400 for a malformed body, 413 for a body over the
+    size limit and 503 while the database does not answer."""
+    for template, item in paths.items():
+        for method, op in item.items():
+            codes = [503]
+            if "{" in template:
+                codes.append(404)
+            if any(p.get("in") == "query" for p in op.get("parameters", ())):
+                codes.append(400)         # a value that is not text (NUL, bad UTF-8)
+            if op.get("security") != []:
+                codes += [401, 403]
+            if "requestBody" in op:
+                codes += [400, 413]
+            for code in codes:
+                op["responses"].setdefault(str(code), ERROR)
 
 
 def _typed_content_bodies(request, paths, schemas):

@@ -144,7 +144,13 @@ def openapi_parts(_op, _json, _errors, PATH):
             "FHIR R4: a template's Questionnaire (current version), a response's "
             "QuestionnaireResponse", {"200": {"description": "application/fhir+json",
                                               "content": {"application/fhir+json": {
-                                                  "schema": fhir}}},
+                                                  "schema": {"oneOf": [fhir, {
+                                                      "type": "object",
+                                                      "description": "a FHIR R4 "
+                                                      "QuestionnaireResponse",
+                                                      "properties": {"resourceType": {
+                                                          "const": "QuestionnaireResponse"
+                                                      }}}]}}}},
                                       **_errors(401, 403, 404)}, params=[PATH])},
         "/{path}/@fhir-import": {"post": _op(
             "On a cabinet's questionnaire-templates folder: create a template from a "

@@ -131,7 +131,9 @@ def openapi_parts(_op, _json, _errors, PATH):
         "acting_for": {"type": ["object", "null"], "properties": {
             "type": {"enum": ["guardian", "delegation"]}, "relation": {"type": "string"},
             "patient": {"type": "string"}, "professional": {"type": "string"}}},
-        "signed_at": {"type": "string", "format": "date-time"},
+        # like every time of the API: UTC, ISO 8601 without an offset (not RFC 3339)
+        "signed_at": {"type": "string",
+                      "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$"},
         "client_ip": nullable("string"), "user_agent": nullable("string"),
         "one_time_code": {"type": ["object", "null"], "properties": {
             "id": nullable("integer"), "sent_at": {"type": "string"},

@@ -25,6 +25,8 @@ ALLOWED_ANONYMOUS = {
     ("patient", "GET"): "the patient login pages (/patient/login, /patient/code)",
     ("patient", "POST"): "patient login: identification, then the SMS code (CSRF checked)",
     ("@patient-login", "POST"): "patient login (JSON): identification, code, resend",
+    ("health", "GET"): "/@health: whether the database answers, nothing else",
+    ("health", "HEAD"): "/@health, headers only",
     ("dev-sms", "GET"): "the last SMS sent, for the developer: registered only with the "
                         "development (file, memory) gateways, never in production",
 }
