@@ -30,7 +30,7 @@ configure_mappers()
 def includeme(config):
     """``request.dbsession``: a session joined to the request's transaction."""
     settings = config.get_settings()
-    settings["tm.manager_hook"] = "pyramid_tm.explicit_manager"
+    settings["tm.manager_hook"] = "cabinet.after_commit.transaction_manager"
     # pyramid_tm would load the user (a query) to annotate the transaction before the
     # exception views can handle anything: with the database down that query's error
     # became a bare 500. Nothing reads the annotation; the user is loaded when needed.
