@@ -38,6 +38,7 @@ from sqlalchemy import create_engine, select, text
 
 from cabinet import main
 from cabinet.content import add_node
+from cabinet.document_sharing import AUDIENCES, SHARED_ROLE
 from cabinet.interfaces import IClock
 from cabinet.migrations import upgrade
 from cabinet.models import ApiToken, LocalRole, Node, User
@@ -57,6 +58,9 @@ SPAN = 3 * 365 * 86400          # modification dates spread over three years
 HASH = 2654435761               # Knuth's multiplicative hash: deterministic "random"
 DOC_STATES = ("pending", "pending", "sent", "sent", "sent",
               "signed", "signed", "signed", "signed", "withdrawn")
+#: (principal, role) rows of a document shared with all audiences (document_sharing)
+SHARED_ROLES = tuple((f"role:{audience}", SHARED_ROLE[audience]) for audience in AUDIENCES)
+SHARED_VALUES = ", ".join(f"('{principal}', '{role}')" for principal, role in SHARED_ROLES)
 Q_STATES = ("pending", "sent", "filled", "validated", "signed")
 
 
@@ -353,6 +357,13 @@ def _bulk_postgresql(engine, p):
         # each patient's account holds the role patient on their record
         f"""INSERT INTO local_roles (node_id, principal, role)
             SELECT pid, 'user:' || ({p['user_base']} + n), 'patient' FROM ({patients}) AS p""",
+        # who each document is shared with (cabinet.document_sharing: an untyped
+        # document of a record without overrides goes to all three audiences), which
+        # its after_flush listener would have written for documents added one by one
+        f"""INSERT INTO local_roles (node_id, principal, role)
+            SELECT pid + {FIXED_PER_PATIENT} + k, a.principal, a.role
+            FROM ({patients}) AS p, generate_series(0, {p['docs'] - 1}) AS k,
+                 (VALUES {SHARED_VALUES}) AS a(principal, role)""",
         "SELECT setval(pg_get_serial_sequence('nodes', 'id'), (SELECT max(id) FROM nodes))",
         "SELECT setval(pg_get_serial_sequence('users', 'id'), (SELECT max(id) FROM users))",
     ]
@@ -437,6 +448,8 @@ def _bulk_sqlite(engine, p, chunk=20_000):
                      modified_at(did) - timedelta(days=1), modified_at(did))
                 rows["documents"].append(dict(id=did, description="",
                                               needs_signature=k % 2 == 0))
+                rows["local_roles"].extend(dict(node_id=did, principal=principal, role=role)
+                                           for principal, role in SHARED_ROLES)
             rows["local_roles"].append(dict(node_id=pid, principal=f"user:{uid}",
                                             role="patient"))
             flush(conn)
