@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test test-sqlite test-postgresql install db clean
+.PHONY: run test test-sqlite test-postgresql install db clean catalogs update-catalogs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -14,7 +14,20 @@ $(VENV)/.installed: $(BIN)/python setup.py
 	$(BIN)/pip install -q -e '.[testing]'
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed catalogs
+
+# issue #10 (A4): the `cabinet` message catalogs (fr, de, en) in cabinet/locale/.
+# `make update-catalogs` extracts the marked strings of templates/ and cabinet/ (babel.cfg)
+# into cabinet.pot and merges them into each .po; `make catalogs` compiles the .mo files.
+LOCALE = cabinet/locale
+catalogs: $(VENV)/.installed
+	$(BIN)/pybabel -q compile -d $(LOCALE) -D cabinet
+
+update-catalogs: $(VENV)/.installed
+	$(BIN)/pybabel -q extract -F babel.cfg -k TranslationString --add-location=file \
+		--sort-output --no-wrap --project=cabinet -o $(LOCALE)/cabinet.pot .
+	$(BIN)/pybabel -q update -i $(LOCALE)/cabinet.pot -d $(LOCALE) -D cabinet \
+		--no-fuzzy-matching --no-wrap --ignore-obsolete
 
 db: install
 	mkdir -p var

@@ -40,6 +40,8 @@ requires = [
     "cryptography",  # cabinet/signed_pdf.py: each cabinet's key and self-signed certificate
     # issue #5: FHIR R4 Questionnaire / QuestionnaireResponse validation (R4B models)
     "fhir.resources>=8.3,<9",
+    "icalendar>=6",  # issue #9 (P1): .ics of an appointment and the private calendar feed
+    "Babel",  # issue #10 (A4): message catalogs (pybabel extract / compile, make catalogs)
 ]
 
 tests_require = ["pytest", "webtest", "hypothesis", "pytest-xdist",
@@ -56,7 +58,10 @@ setup(
     package_data={"cabinet": ["alembic/*.py", "alembic/*.mako", "alembic/versions/*.py",
                               "alembic.ini",
                               # data/registry.csv: the development person registry
-                              "data/*.csv"]},
+                              "data/*.csv",
+                              # issue #10 (A4): the message catalogs (make catalogs)
+                              "locale/*.pot", "locale/*/LC_MESSAGES/*.po",
+                              "locale/*/LC_MESSAGES/*.mo"]},
     data_files=data_files("workflows", "templates", "static"),
     zip_safe=False,
     python_requires=">=3.11",

@@ -48,5 +48,6 @@ def main(global_config=None, **settings):
         config.include("cabinet.workflow")
         config.include("cabinet.security")
         config.include("cabinet.views")
+        config.include("cabinet.i18n")  # issue #10, A4: catalogs, language of a request
         config.include("cabinet.tweens")
     return config.make_wsgi_app()

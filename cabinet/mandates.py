@@ -24,6 +24,7 @@ from sqlalchemy import String, bindparam, cast, literal, or_, select
 
 from cabinet import errors
 from cabinet.content import add_node
+from cabinet.i18n import N_
 from cabinet.identity import identity_fact
 from cabinet.interfaces import IClock, IRateLimiter
 from cabinet.locks import lock_node
@@ -33,11 +34,11 @@ from cabinet.workflow import fire, record_history
 
 #: the closed list of domains a mandate covers: name -> French title
 DOMAINS = {
-    "facturation": "Facturation",
-    "documents": "Documents",
-    "comptabilite": "Comptabilité",
-    "ressources-humaines": "Ressources humaines",
-    "declarations": "Déclarations",
+    "facturation": N_("Facturation"),
+    "documents": N_("Documents"),
+    "comptabilite": N_("Comptabilité"),
+    "ressources-humaines": N_("Ressources humaines"),
+    "declarations": N_("Déclarations"),
 }
 
 #: the roles that make a user a member of a space (cabinet.spaces / memberships)

@@ -23,6 +23,7 @@ from .audit import AuditEvent, AuditHead  # noqa: F401
 from .appointments import (  # noqa: F401
     AppointmentType, AutosendRule, ScheduledSend, WorkerJob,
 )
+from .calendar_feeds import CalendarFeed  # noqa: F401
 
 configure_mappers()
 

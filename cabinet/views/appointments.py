@@ -262,7 +262,9 @@ def my_appointments_page(request):
     when = request.GET.get("when", "coming")
     when = when if when in WHEN else "coming"
     rows = patient_appointments(request, my_records(request), when)
-    return {"rows": rows, "when": when, "now": local_now(request)}
+    from cabinet.views.patient_appointments import page_extras   # issue #9, P1
+    return {"rows": rows, "when": when, "now": local_now(request),
+            **page_extras(request, rows)}
 
 
 def includeme(config):

@@ -12,6 +12,7 @@ from pyramid.response import FileResponse
 from sqlalchemy import select
 
 from cabinet import errors
+from cabinet.i18n import N_
 from cabinet.document_sharing import (
     AUDIENCES, cabinet_of, document_types, patient_of, patient_settings, shared_with,
 )
@@ -28,8 +29,8 @@ from cabinet.models import Document, DocumentType
 from .base import batching, int_param, isoformat, node_url, wants_json
 from .content import children_page, node_json
 
-GROUP_TITLES = {"signed": "Documents signés", "to_sign": "Documents à signer",
-                "shared": "Documents partagés sans signature"}
+GROUP_TITLES = {"signed": N_("Documents signés"), "to_sign": N_("Documents à signer"),
+                "shared": N_("Documents partagés sans signature")}
 
 
 def _refuse(exc):

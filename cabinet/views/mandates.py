@@ -14,6 +14,7 @@ from pyramid.renderers import render_to_response
 from sqlalchemy import select
 
 from cabinet import errors
+from cabinet.i18n import N_
 from cabinet.interfaces import IClock, IFolder, ISite, ISpace
 from cabinet.mandates import (
     DOMAINS, acting_mandate, activate_with_code, choose, create_mandate, format_code,
@@ -26,8 +27,8 @@ from cabinet.workflow import available_transitions
 from .base import isoformat, json_body, node_url
 from .content import node_json
 
-CODE_NOTICE = ("Ce code d'activation n'est affiché qu'une seule fois : transmettez-le "
-               "au prestataire. Cabinet n'en garde qu'une empreinte.")
+CODE_NOTICE = N_("Ce code d'activation n'est affiché qu'une seule fois : transmettez-le "
+                 "au prestataire. Cabinet n'en garde qu'une empreinte.")
 
 
 def is_mandates_folder(context):

@@ -1,5 +1,6 @@
 """The console's questionnaires (Q5): ``/cabinets/<c>/@questionnaires`` (JSON) and
 ``/cabinets/<c>/@@questionnaires`` (the page with its filters, counts and pages)."""
+from cabinet.i18n import N_
 from cabinet.interfaces import ICabinet, INode
 from cabinet.questionnaire_console import (
     PAGE_SIZE, STATES, console_rows, read_query,
@@ -9,8 +10,8 @@ from cabinet.questionnaire_responses import (
 )
 from .base import batching, cabinet_or_404, int_param, isoformat, node_url
 
-STATE_FILTERS = {"sent": "Envoyés, non remplis", "filled": "Remplis",
-                 "validated": "Validés", "signed": "Signés"}
+STATE_FILTERS = {"sent": N_("Envoyés, non remplis"), "filled": N_("Remplis"),
+                 "validated": N_("Validés"), "signed": N_("Signés")}
 
 
 

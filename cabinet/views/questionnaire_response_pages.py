@@ -21,6 +21,7 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.renderers import render_to_response
 
 from cabinet import errors
+from cabinet.i18n import N_
 from cabinet.interfaces import IPatient, IQuestionnaireResponse
 from cabinet.labels import display
 from cabinet.questionnaire_forms import condition_met
@@ -33,7 +34,7 @@ from cabinet.questionnaire_widgets import SUBMIT, conditions_json, response_form
 from cabinet.workflow import fire
 from .base import node_url, workflow_info
 
-GROUP_TITLES = {"to_fill": "À remplir", "to_sign": "À signer", "done": "Terminés"}
+GROUP_TITLES = {"to_fill": N_("À remplir"), "to_sign": N_("À signer"), "done": N_("Terminés")}
 
 
 def _questions(request, context):

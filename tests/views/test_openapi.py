@@ -188,6 +188,8 @@ def test_every_json_view_is_documented(app, spec):
 ANSWERS_404_ON_THE_SAMPLE = {
     "/{path}/@signature": "the evidence of a signature; the sample document is not signed",
     "/{path}/@fhir": "FHIR of questionnaire templates and responses; the sample is a document",
+    "/{path}/@ics": "an appointment's .ics; the sample is a document",
+    "/@calendar/{token}.ics": "a calendar feed by its secret token; no such token here",
 }
 
 
@@ -196,7 +198,8 @@ def test_documented_operations_answer(demo, api, spec):
     sharing and history are there, though no demo user may see them)."""
     martin = api("dr.martin")
     values = {"path": "cabinets/parc/patients/leroy/documents/consentement",
-              "matricule": "1985041212393"}  # Lucie Leroy in cabinet/data/registry.csv
+              "matricule": "1985041212393",  # Lucie Leroy in cabinet/data/registry.csv
+              "token": "unknown"}
     for template, item in spec["paths"].items():
         if "get" not in item or "{transition}" in template:
             continue

@@ -1,0 +1,214 @@
+"""Issue #10 (A4), first step: the pages in French (default), German and English.
+
+The catalogs: every string marked in templates/ (extracted again here, with babel.cfg's
+mapping) is in the German and English catalogs, translated and not fuzzy, and the
+compiled .mo files say the same as the .po files. The pages: the browser's
+Accept-Language chooses among fr, de and en, French otherwise; the header's language
+switcher (@@language) overrides it; <html lang> follows."""
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+from tests.conftest import login
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCALE = ROOT / "cabinet" / "locale"
+TRANSLATED = ("de", "en")
+
+
+def read_catalog(lang):
+    with open(LOCALE / lang / "LC_MESSAGES" / "cabinet.po", "rb") as f:
+        return read_po(f, locale=lang, domain="cabinet")
+
+
+def extracted_msgids():
+    """The msgids of templates/ and of cabinet/ (``N_()``, ``TranslationString()``),
+    extracted as `make update-catalogs` does: {msgid: first file}."""
+    with open(ROOT / "babel.cfg", encoding="utf-8") as f:
+        method_map, options_map = parse_mapping_cfg(f, filename=str(ROOT / "babel.cfg"))
+    keywords = {**DEFAULT_KEYWORDS, "TranslationString": None}
+    found = {}
+    for filename, _lineno, message, _comments, _context in extract_from_dir(
+            str(ROOT), method_map, options_map, keywords=keywords):
+        found.setdefault(message if isinstance(message, str) else message[0], filename)
+    return found
+
+
+@pytest.fixture(scope="module")
+def msgids():
+    found = extracted_msgids()
+    from_templates = [m for m, filename in found.items() if filename.startswith("templates/")]
+    assert len(from_templates) > 300, "the extraction found too few template strings"
+    assert "Facturation" in found  # a title of cabinet/mandates.py marked with N_()
+    return found
+
+
+@pytest.mark.parametrize("lang", ("fr",) + TRANSLATED)
+def test_every_template_string_is_in_the_catalog(msgids, lang):
+    catalog = read_catalog(lang)
+    missing = sorted(f"{msgids[m]}: {m}" for m in msgids if m not in catalog)
+    assert not missing, (f"{len(missing)} marked strings not in the {lang} catalog "
+                         f"(run `make update-catalogs`, translate, `make catalogs`): "
+                         f"{missing[:20]}")
+
+
+@pytest.mark.parametrize("lang", TRANSLATED)
+def test_german_and_english_catalogs_are_fully_translated(lang):
+    catalog = read_catalog(lang)
+    assert not catalog.fuzzy
+    messages = [m for m in catalog if m.id]
+    untranslated = [m.id for m in messages if not m.string]
+    fuzzy = [m.id for m in messages if m.fuzzy]
+    assert not untranslated, f"untranslated in {lang}: {untranslated[:20]}"
+    assert not fuzzy, f"fuzzy in {lang}: {fuzzy[:20]}"
+    for message in messages:
+        # the same %(name)s placeholders as the French text, and no French left behind
+        assert (sorted(re.findall(r"%\(\w+\)s", message.string))
+                == sorted(re.findall(r"%\(\w+\)s", message.id))), message.id
+    problems = [(m.id, errors) for m, errors in catalog.check() if errors]
+    assert not problems, problems
+
+
+@pytest.mark.parametrize("lang", ("fr",) + TRANSLATED)
+def test_compiled_catalogs_match_their_po_files(lang):
+    """The .mo files Pyramid reads are those of the .po files (`make catalogs`)."""
+    with open(LOCALE / lang / "LC_MESSAGES" / "cabinet.mo", "rb") as f:
+        compiled = {m.id: m.string for m in read_mo(f) if m.id}
+    wanted = {m.id: m.string for m in read_catalog(lang) if m.id and m.string}
+    assert compiled == wanted
+
+
+# -- pages ------------------------------------------------------------------------------
+
+LOGIN_TEXTS = {
+    "fr": ("Connexion", "Identifiant", "Mot de passe", "Se connecter"),
+    "de": ("Anmeldung", "Kennung", "Passwort", "Anmelden"),
+    "en": ("Log in", "ID", "Password", "Log in"),
+}
+HOME_TEXTS = {
+    "fr": ("Mes accès", "Se déconnecter", "Titre", "Modifié"),
+    "de": ("Meine Zugänge", "Abmelden", "Titel", "Geändert"),
+    "en": ("My access", "Log out", "Title", "Modified"),
+}
+
+
+def html_lang(response):
+    return response.html.find("html")["lang"]
+
+
+def texts_of(response):
+    return " ".join(response.html.get_text(" ").split())
+
+
+def assert_language(response, lang, expected):
+    assert html_lang(response) == lang
+    shown = texts_of(response)
+    for text in expected[lang]:
+        assert text in shown, (lang, text)
+    for other, other_texts in expected.items():
+        if other != lang:
+            # the texts proper to the other languages are absent
+            for text in set(other_texts) - set(expected[lang]) - {"ID"}:
+                assert text not in shown, (lang, other, text)
+
+
+def test_login_page_french_by_default(testapp):
+    response = testapp.get("/login")
+    assert_language(response, "fr", LOGIN_TEXTS)
+    # a language out of the three, or none acceptable: French
+    for header in ("it-IT,it;q=0.9", "pt", "*"):
+        response = testapp.get("/login", headers={"Accept-Language": header})
+        assert_language(response, "fr", LOGIN_TEXTS)
+
+
+@pytest.mark.parametrize("header,lang", [
+    ("fr-FR,fr;q=0.9", "fr"), ("fr", "fr"),
+    ("de-DE,de;q=0.9,en;q=0.8", "de"), ("de-LU", "de"),
+    ("en-GB,en;q=0.9", "en"), ("en-US", "en"),
+    ("it,en;q=0.7,de;q=0.5", "en"),        # the best one among the three
+    ("de;q=0.3,fr;q=0.6", "fr"),
+])
+def test_login_page_follows_accept_language(testapp, header, lang):
+    response = testapp.get("/login", headers={"Accept-Language": header})
+    assert_language(response, lang, LOGIN_TEXTS)
+
+
+@pytest.mark.parametrize("lang", ["fr", "de", "en"])
+def test_logged_in_page_in_each_language(testapp, demo, lang):
+    login(testapp, "dr.martin")
+    response = testapp.get("/", headers={"Accept-Language": lang})
+    assert_language(response, lang, HOME_TEXTS)
+    # the switcher offers the three languages, the current one marked
+    links = response.html.select("nav.languages a")
+    assert [a.get_text() for a in links] == ["FR", "DE", "EN"]
+    assert [a["lang"] for a in links if a.get("aria-current")] == [lang]
+
+
+@pytest.mark.parametrize("lang,texts", [
+    ("fr", ("Envoyés, non remplis", "Questionnaires envoyés", "Filtrer")),
+    ("de", ("Gesendet, nicht ausgefüllt", "Versendete Fragebögen", "Filtern")),
+    ("en", ("Sent, not filled in", "Questionnaires sent", "Filter")),
+])
+def test_console_page_with_titles_kept_in_python(testapp, demo, lang, texts):
+    """A page whose titles come from a Python constant marked with N_()."""
+    login(testapp, "dr.martin")
+    response = testapp.get("/cabinets/parc/@@questionnaires",
+                           headers={"Accept-Language": lang})
+    assert html_lang(response) == lang
+    shown = texts_of(response)
+    for text in texts:
+        assert text in shown, text
+
+
+def test_switcher_choice_overrides_accept_language(testapp, demo):
+    response = testapp.get("/login", headers={"Accept-Language": "de"})
+    assert_language(response, "de", LOGIN_TEXTS)
+    english = response.html.select_one('nav.languages a[lang="en"]')["href"]
+    chosen = testapp.get(english, headers={"Accept-Language": "de"})
+    assert chosen.status_int == 303
+    assert chosen.location == "http://localhost/login"
+    cookie = chosen.headers["Set-Cookie"]
+    assert cookie.startswith("cabinet_lang=en;") and "HttpOnly" in cookie
+    response = chosen.follow(headers={"Accept-Language": "de"})
+    assert_language(response, "en", LOGIN_TEXTS)
+    # the choice stays after logging in (the login form itself keeps it too)
+    login(testapp, "dr.martin")
+    response = testapp.get("/", headers={"Accept-Language": "de"})
+    assert_language(response, "en", HOME_TEXTS)
+    # and can be changed again: back to French although the browser prefers German
+    testapp.get("/@@language?lang=fr&came_from=/", headers={"Accept-Language": "de"})
+    response = testapp.get("/", headers={"Accept-Language": "de"})
+    assert_language(response, "fr", HOME_TEXTS)
+
+
+def test_locale_query_parameter_overrides_everything(testapp):
+    testapp.get("/@@language?lang=en&came_from=/login")
+    response = testapp.get("/login?_LOCALE_=de", headers={"Accept-Language": "fr"})
+    assert_language(response, "de", LOGIN_TEXTS)
+    # an unknown value is ignored
+    response = testapp.get("/login?_LOCALE_=xx", headers={"Accept-Language": "fr"})
+    assert_language(response, "en", LOGIN_TEXTS)
+
+
+@pytest.mark.parametrize("came_from", ["https://evil.example/", "//evil.example/x",
+                                       "evil", "", "/\\evil.example"])
+def test_language_switch_goes_back_to_local_paths_only(testapp, came_from):
+    response = testapp.get("/@@language", {"lang": "de", "came_from": came_from})
+    assert response.status_int == 303
+    assert response.location.startswith("http://localhost/")
+    assert "evil.example" not in response.location.split("/")[2]
+
+
+def test_unknown_language_is_not_kept(testapp):
+    response = testapp.get("/@@language", {"lang": "xx", "came_from": "/login"})
+    assert response.status_int == 303
+    assert "Set-Cookie" not in response.headers
+    # a forged cookie value is ignored as well
+    testapp.set_cookie("cabinet_lang", "xx")
+    response = testapp.get("/login", headers={"Accept-Language": "en"})
+    assert_language(response, "en", LOGIN_TEXTS)
