@@ -6,14 +6,19 @@ from pyramid_retry import mark_error_retryable
 from transaction.interfaces import NoTransaction
 
 
+def current_transaction(request):
+    """The request's active transaction, or None (scripts, the command line)."""
+    tm = getattr(request, "tm", None)
+    try:
+        return tm.get() if tm is not None else None
+    except NoTransaction:
+        return None
+
+
 def after_commit(request, action):
     """Run ``action()`` when the request's transaction commits; at once when no
     transaction is active (scripts, the command line)."""
-    tm = getattr(request, "tm", None)
-    try:
-        txn = tm.get() if tm is not None else None
-    except NoTransaction:
-        txn = None
+    txn = current_transaction(request)
     if txn is None:
         return action()
     txn.addAfterCommitHook(lambda committed: committed and action())

@@ -29,9 +29,7 @@ import sys
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from transaction.interfaces import NoTransaction
-
-from cabinet.after_commit import after_commit
+from cabinet.after_commit import after_commit, current_transaction
 from cabinet.interfaces import IClock
 from cabinet.models.audit import AuditEvent, AuditHead
 
@@ -95,11 +93,7 @@ def _append_with_the_change(request, event):
     was once appended just after the commit: a process killed in between kept the
     change and lost its event.) The chain's head stays locked only while the
     transaction commits. Without a transaction (a script), at once."""
-    tm = getattr(request, "tm", None)
-    try:
-        txn = tm.get() if tm is not None else None
-    except NoTransaction:
-        txn = None
+    txn = current_transaction(request)
     if txn is None:
         return after_commit(request, lambda: _append_safely(request.registry, [event]))
     pending = request.__dict__.get(_COMMITTED)

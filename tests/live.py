@@ -15,12 +15,13 @@ TIMEOUT = 30  # seconds, for every socket operation, barrier and join
 
 
 @contextmanager
-def serving(app):
-    """Serve ``app`` with waitress (8 threads) on a free port, in a background thread;
+def serving(app, threads=8, **options):
+    """Serve ``app`` with waitress (``threads`` threads; ``options`` are waitress's,
+    e.g. ``connection_limit``) on a free port, in a background thread;
     yield ``(host, port)``. The asyncore loop runs in small steps so that it can be
     stopped, and the server is closed from its own thread."""
-    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=8,
-                                    channel_timeout=TIMEOUT)
+    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=threads,
+                                    channel_timeout=TIMEOUT, **options)
     stop = threading.Event()
 
     def run():

@@ -2,46 +2,20 @@
 number of threads, demo documents made in bulk, and the database invariants that
 must hold after races, crashes and outages."""
 import hashlib
-import threading
-from contextlib import contextmanager
 
-import waitress
 from sqlalchemy import func, select
-from waitress import wasyncore
 
 from cabinet.audit import audit_key, verify
 from cabinet.models import Document, HistoryEntry, Node
-from tests.live import TIMEOUT
+from tests import live
 
 LEROY_DOCS = "/cabinets/parc/patients/leroy/documents"
 
 
-@contextmanager
 def serving(app, threads=8):
     """tests.live.serving with ``threads`` worker threads and room for hundreds of
     simultaneous connections (waitress's default limit is 100)."""
-    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=threads,
-                                    channel_timeout=TIMEOUT, connection_limit=1000,
-                                    backlog=1024)
-    stop = threading.Event()
-
-    def run():
-        try:
-            while not stop.is_set():
-                wasyncore.loop(timeout=0.05, map=server._map, count=1)
-        finally:
-            server.close()
-            wasyncore.close_all(server._map)
-            server.task_dispatcher.shutdown(timeout=TIMEOUT)
-
-    thread = threading.Thread(target=run, name="waitress", daemon=True)
-    thread.start()
-    try:
-        yield "127.0.0.1", server.effective_port
-    finally:
-        stop.set()
-        thread.join(TIMEOUT)
-        assert not thread.is_alive(), "the waitress server did not stop"
+    return live.serving(app, threads=threads, connection_limit=1000, backlog=1024)
 
 
 def add_documents(db, folder_path, names, title="Document de test"):
