@@ -24,7 +24,6 @@ The goal (issue #7): Cabinet's document page >= 4x Kotti's authenticated documen
 import argparse
 import http.cookiejar
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -38,7 +37,7 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 import dataset  # noqa: E402
-from views import free_port, run_wrk, server, session_cookie, write_ini  # noqa: E402
+from views import find_wrk, free_port, run_wrk, server, session_cookie, write_ini  # noqa: E402
 
 KOTTI_VENV = ROOT / "var" / "kotti-venv"
 #: Kotti 2.0.9 and what it needs to install and run now (it predates Pyramid 2 and
@@ -120,9 +119,8 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=4, help="Cabinet's waitress threads")
     parser.add_argument("--kotti-threads", type=int, default=1)
     args = parser.parse_args(argv)
-    wrk = shutil.which("wrk")
+    wrk = find_wrk()
     if wrk is None:
-        print("wrk is missing: sudo apt-get install -y wrk", file=sys.stderr)
         return 2
     connections = [int(c) for c in args.connections.split(",")]
     print("load average at start: %.2f %.2f %.2f" % os.getloadavg(), flush=True)

@@ -29,7 +29,6 @@ is missed. On errors it prints the end of the servers' logs.
 """
 import argparse
 import os
-import shutil
 import statistics
 import sys
 import tempfile
@@ -297,10 +296,8 @@ def main(argv=None):
     parser.add_argument("--verbose", action="store_true", help="print wrk's output")
     args = parser.parse_args(argv)
 
-    wrk = shutil.which("wrk")
+    wrk = views.find_wrk()
     if wrk is None:
-        print("wrk is missing. It is a Debian package: install it with\n"
-              "    sudo apt-get install -y wrk\nthen run this again.", file=sys.stderr)
         return 2
     if not dataset.postgresql_available():
         print(f"PostgreSQL is not reachable at {dataset.PG_ADMIN_URL}", file=sys.stderr)

@@ -109,6 +109,15 @@ end
 
 # -- servers -------------------------------------------------------------------------------
 
+def find_wrk():
+    """wrk's path, or None after saying how to install it."""
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        print("wrk is missing. It is a Debian package: install it with\n"
+              "    sudo apt-get install -y wrk\nthen run this again.", file=sys.stderr)
+    return wrk
+
+
 def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -236,10 +245,8 @@ def main(argv=None):
     parser.add_argument("--verbose", action="store_true", help="print wrk's output")
     args = parser.parse_args(argv)
 
-    wrk = shutil.which("wrk")
+    wrk = find_wrk()
     if wrk is None:
-        print("wrk is missing. It is a Debian package: install it with\n"
-              "    sudo apt-get install -y wrk\nthen run this again.", file=sys.stderr)
         return 2
     endpoints = [e for e in args.endpoints.split(",") if e]
     unknown = set(endpoints) - set(ENDPOINTS)

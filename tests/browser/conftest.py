@@ -5,6 +5,7 @@ fresh database holding the demo data and a real SMTP server receiving the mail.
 Each journey ends with a screenshot of its last page in ``var/screenshots/`` at
 desktop (1280x800) and phone (390x844) sizes."""
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -84,3 +85,13 @@ def log_in(page, login, password="demo"):
     page.get_by_label("Mot de passe").fill(password)
     page.get_by_role("button", name="Se connecter").click()
     page.wait_for_load_state()
+
+
+def ask_for_a_login_code(page, phone="+352 621 123 456"):
+    """The patient login's first step, as Léa Leroy (the demo's patient) types it:
+    phone, names, birth date, then the button that sends the code."""
+    page.get_by_label("Téléphone portable").fill(phone)
+    page.get_by_label(re.compile(r"^Nom\b")).fill("Leroy")
+    page.get_by_label("Prénom").fill("Léa")
+    page.get_by_label("Date de naissance").fill("1990-04-12")
+    page.get_by_role("button", name="Recevoir un code par SMS").click()

@@ -7,7 +7,7 @@ import re
 
 from cabinet.interfaces import ISmsGateway
 from tests.browser.axe import audit, describe
-from tests.browser.conftest import PHONE, log_in
+from tests.browser.conftest import PHONE, ask_for_a_login_code, log_in
 
 PARC = "/cabinets/parc"
 LEROY = f"{PARC}/patients/leroy"
@@ -57,21 +57,13 @@ def test_login_pages(person, registry, axe_source):
     page.goto("/patient/login")
     check(page, axe_source, found, "patient login: phone step")
     assert fits_a_phone(page)[0], fits_a_phone(page)
-    page.get_by_label("Téléphone portable").fill("12")
-    page.get_by_label(re.compile(r"^Nom\b")).fill("Leroy")
-    page.get_by_label("Prénom").fill("Léa")
-    page.get_by_label("Date de naissance").fill("1990-04-12")
-    page.get_by_role("button", name="Recevoir un code par SMS").click()
+    ask_for_a_login_code(page, phone="12")
     phone = page.get_by_label("Téléphone portable")
     assert phone.get_attribute("aria-invalid") == "true"          # announced in place
     error = page.locator("#" + phone.get_attribute("aria-describedby"))
     assert error.get_attribute("role") == "alert" and error.inner_text()
     check(page, axe_source, found, "patient login: phone step, with errors")
-    page.get_by_label("Téléphone portable").fill("+352 621 123 456")
-    page.get_by_label(re.compile(r"^Nom\b")).fill("Leroy")
-    page.get_by_label("Prénom").fill("Léa")
-    page.get_by_label("Date de naissance").fill("1990-04-12")
-    page.get_by_role("button", name="Recevoir un code par SMS").click()
+    ask_for_a_login_code(page)
     assert "+352••••••456" in page.locator(".sent-to").inner_text()
     check(page, axe_source, found, "patient login: code step")
     assert fits_a_phone(page)[0], fits_a_phone(page)

@@ -6,7 +6,7 @@ import re
 
 from cabinet.interfaces import ISmsGateway
 from cabinet.sample_files import make_pdf
-from tests.browser.conftest import log_in, screenshot
+from tests.browser.conftest import ask_for_a_login_code, log_in, screenshot
 
 DOCUMENTS = "/cabinets/parc/patients/leroy/documents"
 TITLE = "Plan de traitement implantaire"
@@ -42,11 +42,7 @@ def test_staff_send_a_document_the_patient_signs_by_sms(person, registry, tmp_pa
     # the patient logs in with her phone, names, birth date and the SMS code
     patient = person()
     patient.goto("/patient/login")
-    patient.get_by_label("Téléphone portable").fill("+352 621 123 456")
-    patient.get_by_label(re.compile(r"^Nom\b")).fill("Leroy")
-    patient.get_by_label("Prénom").fill("Léa")
-    patient.get_by_label("Date de naissance").fill("1990-04-12")
-    patient.get_by_role("button", name="Recevoir un code par SMS").click()
+    ask_for_a_login_code(patient)
     assert "+352••••••456" in patient.locator(".sent-to").inner_text()
     patient.get_by_label("Code reçu par SMS").fill(last_code(registry, 1))
     patient.get_by_role("button", name="Se connecter").click()
