@@ -17,6 +17,7 @@ from pyramid.authorization import ACLAllowed, ACLHelper, Authenticated, Everyone
 from sqlalchemy import and_, bindparam, literal, or_, select
 from sqlalchemy.orm import object_session
 
+from cabinet.i18n import keep_choice_at_login
 from cabinet.identity import identity_fact, load_identity
 from cabinet.interfaces import IClock
 from cabinet.models import Delegation, GroupMember, LocalRole, Node, User, joined_text
@@ -117,6 +118,7 @@ class SecurityPolicy:
                                                          8 * 3600))
         now = request.registry.getUtility(IClock).now()
         user = request.dbsession.get(User, int(userid))
+        keep_choice_at_login(request, user)   # the language chosen before (A4)
         request.session.invalidate()          # a new session at login
         request.session[SESSION_USER] = int(userid)
         request.session[SESSION_GENERATION] = user.session_generation or 0

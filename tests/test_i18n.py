@@ -143,10 +143,11 @@ def test_logged_in_page_in_each_language(testapp, demo, lang):
     login(testapp, "dr.martin")
     response = testapp.get("/", headers={"Accept-Language": lang})
     assert_language(response, lang, HOME_TEXTS)
-    # the switcher offers the three languages, the current one marked
-    links = response.html.select("nav.languages a")
-    assert [a.get_text() for a in links] == ["FR", "DE", "EN"]
-    assert [a["lang"] for a in links if a.get("aria-current")] == [lang]
+    # the switcher offers the three languages, the current one marked (signed in:
+    # buttons of a form, which keeps the choice in the profile)
+    buttons = response.html.select("nav.languages form button")
+    assert [b.get_text() for b in buttons] == ["FR", "DE", "EN"]
+    assert [b["lang"] for b in buttons if b.get("aria-current")] == [lang]
 
 
 @pytest.mark.parametrize("lang,texts", [
@@ -181,9 +182,98 @@ def test_switcher_choice_overrides_accept_language(testapp, demo):
     response = testapp.get("/", headers={"Accept-Language": "de"})
     assert_language(response, "en", HOME_TEXTS)
     # and can be changed again: back to French although the browser prefers German
-    testapp.get("/@@language?lang=fr&came_from=/", headers={"Accept-Language": "de"})
-    response = testapp.get("/", headers={"Accept-Language": "de"})
+    response = choose(response, "fr", headers={"Accept-Language": "de"})
     assert_language(response, "fr", HOME_TEXTS)
+
+
+def choose(page, lang, **kw):
+    """Press a language button of the signed-in switcher; the page it comes back to."""
+    form = next(f for f in page.forms.values() if f.action.endswith("/@@language"))
+    response = form.submit("lang", value=lang, **kw)
+    assert response.status_int == 303
+    return response.follow(**kw)
+
+
+def stored_language(db, login_name):
+    from sqlalchemy import select
+    from cabinet.models import User
+    with db() as request:
+        return request.dbsession.scalar(select(User.language).where(User.login == login_name))
+
+
+def test_the_choice_of_a_signed_in_user_is_kept_in_the_profile(testapp, demo, db, app):
+    import webtest
+    login(testapp, "dr.martin")
+    page = testapp.get("/", headers={"Accept-Language": "fr"})
+    assert stored_language(db, "dr.martin") is None
+    page = choose(page, "de", headers={"Accept-Language": "fr"})
+    assert_language(page, "de", HOME_TEXTS)
+    assert page.request.path == "/"                      # back on the same page
+    assert stored_language(db, "dr.martin") == "de"
+    # another browser (no cookie, an English one): German as soon as he is known
+    other = webtest.TestApp(app)
+    assert_language(other.get("/login", headers={"Accept-Language": "en"}), "en",
+                    LOGIN_TEXTS)
+    login(other, "dr.martin")
+    assert_language(other.get("/", headers={"Accept-Language": "en"}), "de", HOME_TEXTS)
+    # after logging out, the visitor's own language again
+    other.post("/logout", {"csrf_token": other.get("/").html.find(
+        "input", {"name": "csrf_token"})["value"]})
+    other.reset()
+    assert_language(other.get("/login", headers={"Accept-Language": "en"}), "en",
+                    LOGIN_TEXTS)
+
+
+def test_the_switcher_form_checks_csrf_and_the_language(testapp, demo, db):
+    login(testapp, "dr.martin")
+    page = testapp.get("/")
+    testapp.post("/@@language", {"lang": "de", "came_from": "/"}, status=403)
+    assert stored_language(db, "dr.martin") is None
+    form = next(f for f in page.forms.values() if f.action.endswith("/@@language"))
+    # a forged value instead of a button's
+    response = testapp.post("/@@language", {"lang": "xx", "came_from": "/",
+                                            "csrf_token": form["csrf_token"].value},
+                            status=422)
+    assert "Langue inconnue" in response.text
+    assert stored_language(db, "dr.martin") is None
+
+
+def test_a_choice_made_before_login_goes_into_an_empty_profile_only(testapp, demo, db):
+    testapp.get("/@@language?lang=en&came_from=/login")
+    login(testapp, "dr.martin")
+    assert stored_language(db, "dr.martin") == "en"
+    page = choose(testapp.get("/"), "de")
+    assert_language(page, "de", HOME_TEXTS)
+    # a later visitor's cookie does not overwrite a choice already made
+    testapp.reset()
+    testapp.get("/@@language?lang=fr&came_from=/login")
+    login(testapp, "dr.martin")
+    assert stored_language(db, "dr.martin") == "de"
+    assert_language(testapp.get("/"), "de", HOME_TEXTS)
+
+
+def test_language_in_json(testapp, demo, api, db):
+    response = testapp.get("/@language", headers={"Accept": "application/json",
+                                                  "Accept-Language": "de"})
+    assert response.json["language"] == "de"
+    assert response.json["preference"] is None
+    assert [a["code"] for a in response.json["available"]] == ["fr", "de", "en"]
+    testapp.patch_json("/@language", {"language": "de"}, status=401)
+    martin = api("dr.martin")
+    response = martin.patch("/@language", {"language": "en"})
+    assert (response.json["language"], response.json["preference"]) == ("en", "en")
+    assert stored_language(db, "dr.martin") == "en"
+    for body, field in (({"language": "it"}, "language"), ({}, "language"),
+                        ({"language": "de", "fullname": "X"}, "fullname"),
+                        ({"language": ["de"]}, "language")):
+        response = martin.patch("/@language", body, status=422)
+        assert field in response.json["errors"], body
+    assert stored_language(db, "dr.martin") == "en"
+    # null forgets the choice: the browser's language applies again
+    response = testapp.patch_json("/@language", {"language": None},
+                                  headers={**martin.headers, "Accept-Language": "de"})
+    assert (response.json["language"], response.json["preference"]) == ("de", None)
+    assert stored_language(db, "dr.martin") is None
 
 
 def test_locale_query_parameter_overrides_everything(testapp):

@@ -27,6 +27,9 @@ class User(Base):
     #: a session cookie names the generation it was issued in; logging out moves to
     #: the next, so that a copy of any earlier cookie is refused (migration 0013)
     session_generation: Mapped[int] = mapped_column(Integer, default=0)
+    #: the language the user chose (fr, de, en; issue #10, A4), None until they choose:
+    #: pages follow it over the browser's (cabinet.i18n; migration 0019)
+    language: Mapped[str | None] = mapped_column(String(5))
 
     groups: Mapped[list["Group"]] = relationship(
         secondary="group_members", back_populates="members")

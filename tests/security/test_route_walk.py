@@ -31,6 +31,8 @@ ALLOWED_ANONYMOUS = {
                         "development (file, memory) gateways, never in production",
     ("language", "GET"): "@@language: the page language chosen (a cookie, no session, no "
                          "data), then back to a local path (cabinet/i18n.py)",
+    ("@language", "GET"): "/@language: the language of the answers and the three "
+                          "available (the user's choice only to the signed-in user)",
     ("calendar_feed", "GET"): "/@calendar/<token>.ics, a private calendar feed: the route's "
                               "factory finds the feed by its secret token (404 otherwise), "
                               "whose ACL grants calendar:read to Everyone; no health data",
