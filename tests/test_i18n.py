@@ -302,3 +302,35 @@ def test_unknown_language_is_not_kept(testapp):
     testapp.set_cookie("cabinet_lang", "xx")
     response = testapp.get("/login", headers={"Accept-Language": "en"})
     assert_language(response, "en", LOGIN_TEXTS)
+
+
+@pytest.mark.parametrize("lang,published,accepted", [
+    ("fr", "publiée le 10/03/2026", "le 10/03/2026 à 09:00"),
+    ("de", "am 10.03.2026", "am 10.03.2026 um 09:00"),
+    ("en", "Mar 10, 2026", "Mar 10, 2026 at 9:00 AM"),
+])
+def test_dates_and_times_in_the_language_of_the_page(testapp, demo, lang, published,
+                                                      accepted):
+    """Babel's formats (cabinet.formats): the terms page's dates in each language (the
+    demo publishes the terms and dr.martin accepts them on 10 March 2026 at 09:00)."""
+    login(testapp, "dr.martin")
+    page = testapp.get("/terms", headers={"Accept-Language": lang})
+    shown = texts_of(page)
+    assert published in shown and accepted in shown, shown
+
+
+@pytest.mark.parametrize("lang,expected", [
+    ("fr", ("1\u202f234,50\u00a0€", "24/11/2026", "09:05")),
+    ("de", ("1.234,50\u00a0€", "24.11.2026", "09:05")),
+    ("en", ("€1,234.50", "Nov 24, 2026", "9:05\u202fAM")),
+])
+def test_amount_and_date_filters(lang, expected):
+    from datetime import datetime
+    from decimal import Decimal
+    from types import SimpleNamespace
+    from cabinet import formats
+    request = SimpleNamespace(locale_name=lang)
+    moment = datetime(2026, 11, 24, 9, 5)
+    assert (formats.amount(request, Decimal("1234.50")), formats.date(request, moment),
+            formats.time(request, moment)) == expected
+    assert formats.date(request, None) == formats.amount(request, None) == ""

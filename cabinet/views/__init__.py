@@ -14,6 +14,7 @@ def includeme(config):
     config.set_default_permission("site:view")
     config.add_subscriber("cabinet.labels.add_renderer_globals",
                           "pyramid.events.BeforeRender")
+    config.include("cabinet.formats")     # |date, |time, |datetime, |amount (A4)
     config.include("cabinet.views.predicates")
     config.include("cabinet.views.content")
     config.include("cabinet.views.workflow")
