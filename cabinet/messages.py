@@ -199,6 +199,8 @@ def save_template(request, cabinet, template, entry):
     if template is not None:        # a PATCH names only what changes
         fields = {"title": template.title, "text": template.text, **fields}
     title, text = template_values(fields)
+    if entry.data is not None:      # refused before anything changes
+        check_attachment(entry.data, entry.file_name)
     now = request.registry.getUtility(IClock).now()
     if template is None:
         template = MessageTemplate(cabinet_id=cabinet.id, created=now, content_type="",
@@ -307,7 +309,8 @@ def authors(session, messages):
     ids = {m.acting_for_id for m in messages if m.acting_for_id}
     if not ids:
         return {}
-    return dict(session.execute(select(User.id, User.fullname).where(User.id.in_(ids))))
+    return dict(session.execute(select(User.id, User.fullname)
+                                .where(User.id.in_(ids))).all())
 
 
 def filed_documents(session, messages):

@@ -123,6 +123,7 @@ def conversation_post(context, request):
     except UploadRefused as exc:
         if exc.status != 422:
             refuse(exc)
+        request.tm.doom()             # whatever the request began is not kept
         request.response.status_int = 422
         values = {k: request.POST.get(k, "") for k in ("text", "template")
                   if isinstance(request.POST.get(k), str)} if not sub else {}

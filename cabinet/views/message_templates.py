@@ -127,6 +127,7 @@ def templates_post(context, request):
     except UploadRefused as exc:
         if exc.status != 422:
             refuse(exc)
+        request.tm.doom()             # whatever the request began is not kept
         request.response.status_int = 422
         values = {k: request.POST.get(k, "") for k in ("title", "text")
                   if isinstance(request.POST.get(k), str)}

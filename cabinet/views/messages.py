@@ -142,8 +142,9 @@ def messages_post(context, request):
             message = post_message(request, patient, cabinet, side, entry)
             request.response.status_int = 201
             request.response.location = f"{conversation_url(request, patient)}/{message.id}"
-            return render_to_response("json", message_json(request, patient, message),
-                                      request=request, response=request.response)
+            return render_to_response("json", message_json(
+                request, patient, message, authors(request.dbsession, [message])),
+                request=request, response=request.response)
         if sub == ("read",):
             marked = mark_read(request, patient, side)
             return render_to_response("json", {
@@ -215,6 +216,7 @@ def record_messages_post(context, request):
     except UploadRefused as exc:
         if exc.status != 422:
             refuse(exc)
+        request.tm.doom()             # whatever the request began is not kept
         request.response.status_int = 422
         values = {"text": request.POST.get("text", "")} if request.POST else {}
         return render_to_response("my_messages.jinja2", _page(
