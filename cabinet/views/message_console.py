@@ -41,6 +41,8 @@ def _list_query(request):
 
 def conversations_data(context, request):
     """GET <cabinet>/@messages."""
+    if request.subpath:
+        raise errors.not_found()
     cabinet = _cabinet(request, context)
     only_unread, b_start, b_size = _list_query(request)
     rows, total = cabinet_conversations(request.dbsession, cabinet, only_unread,

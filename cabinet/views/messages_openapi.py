@@ -51,7 +51,7 @@ def openapi_parts(_op, _json, _errors, PATH):
                 "message or a refused file). Multipart for a file. 'template' (the "
                 "cabinet's side): a reply template's id, whose text (when none is "
                 "given) and file the message takes",
-                {"201": _json("Message", "Created"), **_errors(*refusals)},
+                {"201": _json("PatientMessage", "Created"), **_errors(*refusals)},
                 params=[PATH]), "requestBody": body("NewMessage", new_message)}},
         "/{path}/@messages/read": {"post": _op(
             "The other side's messages of the conversation are read by the user's side",
@@ -59,7 +59,7 @@ def openapi_parts(_op, _json, _errors, PATH):
             params=[PATH])},
         "/{path}/@messages/{message}": {"get": _op(
             "One message of the conversation (another record's message: 404)",
-            {"200": _json("Message"), **_errors(401, 403, 404)},
+            {"200": _json("PatientMessage"), **_errors(401, 403, 404)},
             params=[PATH, message_id])},
         "/{path}/@messages/{message}/attachment": {"get": _op(
             "A message's file, for whoever sees the conversation",
@@ -113,11 +113,11 @@ def openapi_parts(_op, _json, _errors, PATH):
         "read_at": {"type": ["string", "null"]}, "attachment": attachment,
         "document": {"type": ["string", "null"],
                      "description": "staff: the document the file was filed into"}}}
-    ref = {"$ref": "#/components/schemas/Message"}
+    ref = {"$ref": "#/components/schemas/PatientMessage"}
     patient = {"type": "object", "properties": {"@id": {"type": "string"},
                                                 "title": {"type": "string"}}}
     schemas = {
-        "Message": message,
+        "PatientMessage": message,
         "NewMessage": {"type": "object", "properties": {
             "text": {"type": "string", "maxLength": MAX_TEXT},
             "template": {"type": ["string", "integer"]}}},
