@@ -298,3 +298,27 @@ def test_templates_json_crud_and_refusals(martin, lea, api, db):
     martin.get(url, status=404)
     martin.get(PARC + "/@message-templates/abc", status=404)
     assert "Rappel !" not in templates(db)
+
+
+# -- lists keep their query count ----------------------------------------------------------
+
+def test_the_console_list_and_a_conversation_cost_the_same_queries_at_any_size(
+        martin, demo, db):
+    from tests.views.test_query_budget import selects, statements
+    engine = demo.registry["db_engine"]
+
+    def cost(url):
+        with statements(engine) as seen:
+            martin.get(url)
+        return len(selects(seen))
+
+    write_as_patient(db, LEROY, "Un")
+    small = (cost(PARC + "/@messages"), cost(LEROY + "/@messages"),
+             cost(PARC + "/@@messages"))
+    for n, record in enumerate((BERNARD, SCHMIT, f"{PARC}/patients/muller") * 10):
+        write_as_patient(db, record, f"Message {n}", minutes=n)
+        write_as_patient(db, LEROY, f"Encore {n}", minutes=n)
+    large = (cost(PARC + "/@messages"), cost(LEROY + "/@messages"),
+             cost(PARC + "/@@messages"))
+    assert small == large
+    assert martin.get(PARC + "/@messages").json["items_total"] == 4
