@@ -91,6 +91,8 @@ def test_the_patient_writes_and_the_cabinet_sees_it_unread(lea_page, martin, db)
     last = thread(response)[-1]
     assert "Puis-je avancer mon rendez-vous ?" in last.get_text()
     assert last.select_one(".read-state").get_text() == "Envoyé"
+    # the clock says 09:00 UTC: 10:00 in Luxembourg, as the cabinet reads it
+    assert last.select_one("time").get_text() == "10/03/2026 10:00"
     listing = martin.get(PARC + "/@messages").json
     assert listing["unread"] == 1
     assert [i["patient"]["title"] for i in listing["items"]] == ["Léa Leroy"]

@@ -20,7 +20,7 @@ from cabinet.messages import (
     messaging_open, post_message, read_input, template_of, templates_of,
 )
 from .base import batching, int_param, isoformat, node_url
-from .messages import message_json, refuse
+from .messages import message_json, page_helpers, refuse
 
 
 def _cabinet(request, context):
@@ -64,7 +64,8 @@ def conversations_data(context, request):
 
 def conversations_page(context, request):
     data = conversations_data(context, request)
-    return {"context": context, "data": data, "url": node_url(request, context.path)}
+    return {"context": context, "data": data, "url": node_url(request, context.path),
+            **page_helpers(request)}
 
 
 # -- a patient's conversation, for staff ---------------------------------------------------
@@ -95,7 +96,8 @@ def _page(request, patient, cabinet, errors_=None, values=None):
                                                     patient["documents"])),
             "url": url, "action": url + "/@@conversation", "max_length": MAX_TEXT,
             "max_size": human_size(max_bytes(request.registry.settings)),
-            "console": node_url(request, cabinet.path) + "/@@messages"}
+            "console": node_url(request, cabinet.path) + "/@@messages",
+            **page_helpers(request)}
 
 
 def conversation_page(context, request):

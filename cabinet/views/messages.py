@@ -43,6 +43,20 @@ def refuse(exc):
                                field=exc.field, **exc.extra)
 
 
+def page_helpers(request):
+    """What the pages show times and sizes with: the cabinet's wall-clock time (the
+    clock and the database keep UTC), sizes in French units."""
+    from datetime import datetime, timezone
+    from cabinet.appointments import zone
+    tz = zone(request.registry)
+
+    def local_time(value):
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        return value.replace(tzinfo=timezone.utc).astimezone(tz).strftime("%d/%m/%Y %H:%M")
+    return {"local_time": local_time, "file_size": human_size}
+
+
 # -- JSON shapes -------------------------------------------------------------------------
 
 def conversation_url(request, patient):
@@ -178,7 +192,7 @@ def _page(request, record, errors_=None, values=None):
     data = {"conversations": conversations, "record": record, "errors": errors_ or {},
             "values": values or {}, "max_length": MAX_TEXT,
             "max_size": human_size(max_bytes(request.registry.settings)),
-            "messages": [], "total": 0}
+            "messages": [], "total": 0, **page_helpers(request)}
     if record is None:
         return data
     patient, cabinet = conversation_of(request, record)
