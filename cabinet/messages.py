@@ -9,39 +9,31 @@ cabinet, attachments both ways, read/unread state per side, unread counts.
   ``message:send`` (the patient, a guardian of a minor) as the patient.
 - A message holds a text (at most MAX_TEXT characters) and/or one file: JPEG, PNG or
   PDF recognised from its bytes (cabinet.documents.sniff; active PDFs refused), at
-  most the upload limit (``cabinet.upload_max_bytes``), stored in the blob storage.
+  most the upload limit (``cabinet.upload_max_bytes``), stored in the blob storage
+  (cabinet.message_input); the cabinet may answer with a reply template
+  (cabinet.message_templates).
 - ``read_at`` is set on the other side's messages when a side reads the conversation.
-- Reading a request (``read_input``) refuses an oversized body before reading it,
-  then checks the CSRF token of a cookie session, as cabinet.documents.read_upload.
 """
-import re
 from dataclasses import dataclass
 
-from pyramid.csrf import check_csrf_token
 from sqlalchemy import and_, case, func, select, update
 
 from cabinet import errors
 from cabinet.document_sharing import cabinet_of, patient_of
-from cabinet.documents import (
-    CHUNK, ENVELOPE_BYTES, UploadRefused, active_content, clean_file_name, max_bytes,
-    sniff, too_large,
-)
 from cabinet.interfaces import IBlobStorage, IClock
-from cabinet.models import Message, MessageTemplate, Node, User
-from cabinet.security import uses_bearer_token
+from cabinet.message_input import (  # noqa: F401 - the views' names
+    MAX_TEXT, MAX_TITLE, Input, _refuse, clean_text, copy_attachment, read_input,
+    store_attachment,
+)
+from cabinet.message_templates import (  # noqa: F401
+    save_template, template_of, templates_of,
+)
+from cabinet.models import Message, Node, User
 from cabinet.workflow import record_history
 
-MAX_TEXT = 5000
-MAX_TITLE = 200
 #: messages of a conversation per page (newest first)
 PAGE_SIZE = 50
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-WRONG_TYPE = ("Type de fichier refusé : seuls les images JPEG et PNG et les PDF sont "
-              "acceptés (reconnus à leur contenu, pas à leur nom).")
-ACTIVE_PDF = ("Ce PDF contient du contenu actif (JavaScript, lancement de programme ou "
-              "page web) : il ne peut pas être envoyé.")
 EMPTY = "Écrivez un message ou joignez un fichier."
-TOO_LONG = f"Le message dépasse {MAX_TEXT} caractères."
 
 
 # -- where: the record, its cabinet, the side of the user ----------------------------
@@ -73,147 +65,6 @@ def side_of(request, patient):
 
 def other(side):
     return "patient" if side == "cabinet" else "cabinet"
-
-
-# -- reading what the client sent ----------------------------------------------------
-
-@dataclass
-class Input:
-    fields: dict
-    data: bytes | None = None
-    file_name: str = ""
-
-
-def _refuse(status, message, field="file", **extra):
-    return UploadRefused(status, message, field=field, **extra)
-
-
-def read_input(request):
-    """The fields and the optional file of a JSON or multipart (or form) body."""
-    limit = max_bytes(request.registry.settings)
-    length = request.content_length
-    if length is not None and length > limit + ENVELOPE_BYTES:
-        raise too_large(limit)
-    if length is None:
-        body, total, stream = [], 0, request.body_file_raw
-        while chunk := stream.read(CHUNK):
-            total += len(chunk)
-            if total > limit + ENVELOPE_BYTES:
-                raise too_large(limit)
-            body.append(chunk)
-        request.body = b"".join(body)
-    if not uses_bearer_token(request):
-        check_csrf_token(request, token="csrf_token", header="X-CSRF-Token")
-    if request.content_type == "application/json":
-        from cabinet.views.base import json_body
-        return Input(json_body(request))
-    fields = {k: v for k, v in request.POST.items() if isinstance(v, str)}
-    upload = request.POST.get("file")
-    if upload is None or not hasattr(upload, "file"):
-        return Input(fields)
-    parts, total = [], 0
-    while chunk := upload.file.read(CHUNK):
-        total += len(chunk)
-        if total > limit:
-            raise too_large(limit)
-        parts.append(chunk)
-    data = b"".join(parts)
-    if not data and not upload.filename:
-        return Input(fields)            # the form's empty file input
-    if not data:
-        raise _refuse(422, "Le fichier est vide.")
-    return Input(fields, data, upload.filename or "")
-
-
-def clean_text(value, field="text", limit=MAX_TEXT, message=TOO_LONG):
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise _refuse(422, "Ce champ doit être un texte.", field=field)
-    value = _CONTROL.sub("", value.replace("\r\n", "\n")).strip()
-    if len(value) > limit:
-        raise _refuse(422, message, field=field)
-    return value
-
-
-def check_attachment(data, file_name):
-    """(content type, clean file name) of an accepted file, or 422."""
-    content_type = sniff(data)
-    if content_type is None:
-        raise _refuse(422, WRONG_TYPE, accepted=["application/pdf", "image/jpeg",
-                                                  "image/png"])
-    if content_type == "application/pdf" and active_content(data):
-        raise _refuse(422, ACTIVE_PDF)
-    return content_type, clean_file_name(file_name, content_type)
-
-
-def store_attachment(request, target, data, file_name):
-    content_type, name = check_attachment(data, file_name)
-    target.blob_sha256 = request.registry.getUtility(IBlobStorage).store(data, request.tm)
-    target.size, target.content_type, target.file_name = len(data), content_type, name
-
-
-def copy_attachment(source, target):
-    for column in ("blob_sha256", "size", "content_type", "file_name"):
-        setattr(target, column, getattr(source, column))
-
-
-# -- templates (K3) ------------------------------------------------------------------------
-
-def templates_of(session, cabinet):
-    return list(session.scalars(select(MessageTemplate).where(
-        MessageTemplate.cabinet_id == cabinet.id)
-        .order_by(MessageTemplate.title, MessageTemplate.id)))
-
-
-def template_of(session, cabinet, raw, field="template"):
-    """The template ``raw`` (its id) of ``cabinet``; 422 for any other value (another
-    cabinet's template is as unknown as a missing one)."""
-    try:
-        template_id = int(str(raw).strip())
-    except (TypeError, ValueError):
-        template_id = None
-    found = session.scalar(select(MessageTemplate).where(
-        MessageTemplate.id == template_id, MessageTemplate.cabinet_id == cabinet.id)) \
-        if template_id is not None and 0 < template_id < 2**31 else None
-    if found is None:
-        raise _refuse(422, "Ce modèle de réponse n'existe pas.", field=field)
-    return found
-
-
-def template_values(fields):
-    title = clean_text(fields.get("title"), "title", MAX_TITLE,
-                       f"Le titre dépasse {MAX_TITLE} caractères.")
-    text = clean_text(fields.get("text"))
-    if not title:
-        raise _refuse(422, "Donnez un titre au modèle.", field="title")
-    if not text:
-        raise _refuse(422, "Écrivez le texte du modèle.", field="text")
-    return title, text
-
-
-def save_template(request, cabinet, template, entry):
-    """Create (``template`` None) or change a template from ``entry`` (Input): title
-    and text, a new file, or ``remove_file``."""
-    fields = entry.fields
-    if template is not None:        # a PATCH names only what changes
-        fields = {"title": template.title, "text": template.text, **fields}
-    title, text = template_values(fields)
-    if entry.data is not None:      # refused before anything changes
-        check_attachment(entry.data, entry.file_name)
-    now = request.registry.getUtility(IClock).now()
-    if template is None:
-        template = MessageTemplate(cabinet_id=cabinet.id, created=now, content_type="",
-                                   file_name="")
-        request.dbsession.add(template)
-    template.title, template.text, template.modified = title, text, now
-    if entry.data is not None:
-        store_attachment(request, template, entry.data, entry.file_name)
-    elif str(entry.fields.get("remove_file", "")).lower() in ("1", "true", "on"):
-        template.blob_sha256, template.size = None, None
-        template.content_type, template.file_name = "", ""
-    request.dbsession.flush()
-    return template
 
 
 # -- writing and reading a conversation ----------------------------------------------------

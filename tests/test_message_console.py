@@ -322,3 +322,13 @@ def test_the_console_list_and_a_conversation_cost_the_same_queries_at_any_size(
              cost(PARC + "/@@messages"))
     assert small == large
     assert martin.get(PARC + "/@messages").json["items_total"] == 4
+
+
+def test_the_blob_collector_keeps_the_files_of_messages_and_templates(demo, db):
+    from cabinet.blobs import referenced_hashes
+    with db() as request:
+        session = request.dbsession
+        files = {sha for model in (Message, MessageTemplate)
+                 for sha in session.scalars(select(model.blob_sha256))} - {None}
+        assert len(files) == 2                   # Léa's photo, the template's PDF
+        assert files <= referenced_hashes(session)
