@@ -50,6 +50,11 @@ def conversation_of(request, context):
     cabinet = cabinet_of(patient) if patient is not None else None
     if patient is None or cabinet is None or not messaging_open(request, cabinet):
         raise errors.not_found("Il n'y a pas de messagerie ici.")
+    if context is not patient and not request.has_permission(context.view_permission,
+                                                             context):
+        # reached through an item of the record the user may not see (a document not
+        # shared with her): no answer tells that item exists
+        raise errors.forbidden()
     return patient, cabinet
 
 

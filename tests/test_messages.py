@@ -306,3 +306,11 @@ def test_a_user_who_manages_no_record_sees_an_empty_page(demo, testapp, api):
     assert "Aucun dossier patient n'est lié à votre compte." in page.html.get_text()
     # and the patient's record page is the staff's conversation, not hers
     testapp.get(LEROY + "/@@my-messages", status=403)
+
+
+def test_the_conversation_through_an_item_she_may_not_see_is_refused(lea):
+    """On any resource of the record, the conversation answers only to whoever may
+    see that resource (the pending estimate is not hers): no existence leaks."""
+    assert lea.get(LEROY + "/documents/consentement/@messages").json["items_total"] == 4
+    lea.get(LEROY + "/documents/devis/@messages", status=403)
+    lea.post(LEROY + "/documents/devis/@messages", {"text": "x"}, status=403)
