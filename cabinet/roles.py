@@ -50,6 +50,9 @@ _ACTIONS = {
     "questionnaire_template": ("view", "edit", "delete", "add"),
     # configure: a cabinet's appointment types and questionnaire auto-send rules
     "appointment": ("view", "edit", "add", "cancel", "complete", "configure"),
+    # messaging (issue #9, P3): view the conversation; send as the patient's side;
+    # reply as the cabinet's (and its console); configure its reply templates (K3)
+    "message": ("view", "send", "reply", "configure"),
     "professional": ("view", "edit"),
     "delegation": ("view", "add", "accept", "end", "cancel", "expire"),
     # enter: fill in procedures in the space; sign: sign them (members by role)

@@ -24,6 +24,7 @@ from .appointments import (  # noqa: F401
     AppointmentType, AutosendRule, ScheduledSend, WorkerJob,
 )
 from .calendar_feeds import CalendarFeed  # noqa: F401
+from .messages import Message, MessageTemplate  # noqa: F401
 
 configure_mappers()
 

@@ -428,6 +428,8 @@ def load_demo(request):
     _questionnaire_responses_demo(request, parc, pro_martin)
     _documents_demo(request, parc)   # issue #4: document types and files
     _appointments_demo(request, parc, {"martin": pro_martin, "weber": pro_weber}, today)
+    from cabinet.messages_demo import messages_demo
+    messages_demo(request, parc)     # issue #9, P3: Léa's conversation, reply templates
     session.flush()
     # last: the terms of use, accepted by all the demo users created above
     _terms(request, root, admin)

@@ -201,6 +201,18 @@ ENDPOINTS = {
     f"{SANTE}/mandates": {"space_admin", "space_manager", "space_member"},
     f"{SANTE}/@sharing": {"space_admin"},
     f"{SANTE}/@history": {"space_admin", "space_manager"},
+    # messaging (issue #9, P3): a record's conversation, for its patient (a minor's:
+    # the guardian where minors' access is on) and the cabinet; the console list and
+    # the reply templates (K3): the cabinet's side; the switcher: everyone signed in
+    f"{LEROY}/@messages": CABINET | {"patient"},
+    f"{LEROY}/documents/consentement/@messages": CABINET | {"patient"},
+    f"{HUGO}/@messages": CABINET | {"guardian"},
+    f"{KLEIN}/@messages": CABINET | {"guardian_documents_only"},
+    f"{MULLER}/@messages": CABINET,
+    f"{PARC}/@messages": CABINET,
+    f"{PARC}/@message-templates": CABINET,
+    "/cabinets/gare/@messages": {"other_staff", "other_professional"},
+    "/@my-messages": set(PRINCIPALS) - {"anonymous"},
     # the other cabinet: its own staff
     "/cabinets/gare": {"other_staff", "other_professional"},
     "/cabinets/gare/@awaiting-signature": {"other_staff", "other_professional"},
@@ -488,6 +500,29 @@ def check_document_files(world, testapp):
     return failures
 
 
+def check_messaging_files(world, testapp):
+    """The file of a message: whoever sees the conversation (Léa and her cabinet);
+    a reply template's file: the cabinet. Anybody else 403, the visitor 401."""
+    failures = []
+    staff = world["professional"]
+    items = _request(testapp, staff, "GET", f"{LEROY}/@messages").json["items"]
+    photo = next(m for m in items if m["attachment"])["attachment"]["download"]
+    templates = _request(testapp, staff, "GET", f"{PARC}/@message-templates").json
+    pdf = next(t for t in templates["items"] if t["attachment"])["attachment"]["download"]
+    for url, allowed, magic in ((photo, CABINET | {"patient"}, b"\x89PNG"),
+                                (pdf, CABINET, b"%PDF")):
+        path = url.split("localhost", 1)[1]
+        for principal in PRINCIPALS:
+            response = _request(testapp, world.get(principal), "GET", path)
+            expected = 200 if principal in allowed else \
+                401 if principal == "anonymous" else 403
+            if response.status_int != expected or \
+                    (expected == 200) != response.body.startswith(magic):
+                failures.append(f"{principal} GET {path}: {response.status_int}, "
+                                f"expected {expected}")
+    return failures
+
+
 def check_endpoints(world, testapp):
     failures = []
     for path, allowed in ENDPOINTS.items():
@@ -565,7 +600,7 @@ def test_resources_endpoints_and_files(world, testapp, db):
     """The matrix through the JSON API, then the features' other endpoints, the
     documents' files and other unsafe requests (last: some of them change data)."""
     _verdict(check_resources(world, testapp, db) + check_endpoints(world, testapp)
-             + check_document_files(world, testapp)
+             + check_document_files(world, testapp) + check_messaging_files(world, testapp)
              + check_other_unsafe_actions(world, testapp))
 
 
@@ -642,6 +677,20 @@ EXTRA_ACTIONS = [
     ("secretary", "POST", f"{SANTE}/members/98765432109876543210/@accept", {}, 409),
     ("space_member", "POST", f"{SANTE}/members/98765432109876543210/@accept", {}, 409),
     ("space_admin", "POST", f"{SANTE}/members", NEW_MEMBER, 201),
+    # messaging (P3): only the record's patient / guardian and its cabinet write;
+    # only the cabinet's side keeps the reply templates (K3)
+    ("other_patient", "POST", f"{LEROY}/@messages", {"text": "Intrus"}, 403),
+    ("guardian_no_access", "POST", f"{MULLER}/@messages", {"text": "Intrus"}, 403),
+    ("other_staff", "POST", f"{LEROY}/@messages", {"text": "Intrus"}, 403),
+    ("space_admin", "POST", f"{LEROY}/@messages/read", {}, 403),
+    ("patient", "POST", f"{HUGO}/@messages", {"text": "Intrus"}, 403),
+    ("patient", "POST", f"{PARC}/@message-templates", {"title": "x", "text": "y"}, 403),
+    ("other_staff", "POST", f"{PARC}/@message-templates", {"title": "x", "text": "y"},
+     403),
+    ("patient", "POST", f"{LEROY}/@messages", {"text": "Bonjour"}, 201),
+    ("guardian", "POST", f"{HUGO}/@messages", {"text": "Bonjour"}, 201),
+    ("secretary", "POST", f"{LEROY}/@messages", {"text": "Réponse"}, 201),
+    ("secretary", "POST", f"{PARC}/@message-templates", {"title": "M", "text": "T"}, 201),
 ]
 
 
@@ -736,3 +785,19 @@ def test_ids_of_another_patient_or_cabinet_are_refused(world, testapp, db):
                              "practitioner": "martin"}, status=303)
     assert api["other_professional"].get(f"{durand}/questionnaires").json[
         "items_total"] == 0
+    # messaging (P3): Léa's message ids through another record's URL are unknown
+    # there; Parc's reply template named by Gare's staff for Gare's patient
+    lea_ids = [m["id"] for m in api["professional"].get(f"{LEROY}/@messages").json["items"]]
+    schmit = f"{PARC}/patients/schmit"
+    for message_id in lea_ids:
+        for suffix in ("", "/attachment"):
+            response = api["other_patient"].get(f"{schmit}/@messages/{message_id}{suffix}",
+                                                status=404)
+            assert "sensibilité" not in response.text
+        api["professional"].post(f"{schmit}/@messages/{message_id}/file", {}, status=404)
+    parc_template = api["professional"].get(f"{PARC}/@message-templates").json["items"][0]
+    response = api["other_staff"].post(f"{durand}/@messages",
+                                       {"template": parc_template["id"]}, status=422)
+    assert parc_template["title"] not in response.text
+    api["other_staff"].patch(f"/cabinets/gare/@message-templates/{parc_template['id']}",
+                             {"title": "Volé"}, status=404)

@@ -190,6 +190,10 @@ ANSWERS_404_ON_THE_SAMPLE = {
     "/{path}/@fhir": "FHIR of questionnaire templates and responses; the sample is a document",
     "/{path}/@ics": "an appointment's .ics; the sample is a document",
     "/@calendar/{token}.ics": "a calendar feed by its secret token; no such token here",
+    "/{path}/@messages/{message}": "a message by its id; 0 is none",
+    "/{path}/@messages/{message}/attachment": "same",
+    "/{path}/@message-templates/{template}": "a reply template by its id; 0 is none",
+    "/{path}/@message-templates/{template}/attachment": "same",
 }
 
 
@@ -199,7 +203,7 @@ def test_documented_operations_answer(demo, api, spec):
     martin = api("dr.martin")
     values = {"path": "cabinets/parc/patients/leroy/documents/consentement",
               "matricule": "1985041212393",  # Lucie Leroy in cabinet/data/registry.csv
-              "token": "unknown"}
+              "token": "unknown", "message": "0", "template": "0"}
     for template, item in spec["paths"].items():
         if "get" not in item or "{transition}" in template:
             continue

@@ -1,0 +1,108 @@
+"""What a client sends to messaging (issue #9, P3; K3): the fields and optional file
+of a JSON, multipart or form body, read within the upload limit (an oversized body is
+refused before it is read, then the CSRF token of a cookie session is checked, as
+cabinet.documents.read_upload does), texts without control characters, and files
+recognised from their bytes (JPEG, PNG, PDF without active content; 422 otherwise)."""
+import re
+from dataclasses import dataclass
+
+from pyramid.csrf import check_csrf_token
+
+from cabinet.documents import (
+    CHUNK, ENVELOPE_BYTES, UploadRefused, active_content, clean_file_name, max_bytes,
+    sniff, too_large,
+)
+from cabinet.interfaces import IBlobStorage
+from cabinet.security import uses_bearer_token
+
+MAX_TEXT = 5000
+MAX_TITLE = 200
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+WRONG_TYPE = ("Type de fichier refusé : seuls les images JPEG et PNG et les PDF sont "
+              "acceptés (reconnus à leur contenu, pas à leur nom).")
+ACTIVE_PDF = ("Ce PDF contient du contenu actif (JavaScript, lancement de programme ou "
+              "page web) : il ne peut pas être envoyé.")
+TOO_LONG = f"Le message dépasse {MAX_TEXT} caractères."
+
+
+@dataclass
+class Input:
+    fields: dict
+    data: bytes | None = None
+    file_name: str = ""
+
+
+def _refuse(status, message, field="file", **extra):
+    return UploadRefused(status, message, field=field, **extra)
+
+
+def read_input(request):
+    """The fields and the optional file of a JSON or multipart (or form) body."""
+    limit = max_bytes(request.registry.settings)
+    length = request.content_length
+    if length is not None and length > limit + ENVELOPE_BYTES:
+        raise too_large(limit)
+    if length is None:
+        body, total, stream = [], 0, request.body_file_raw
+        while chunk := stream.read(CHUNK):
+            total += len(chunk)
+            if total > limit + ENVELOPE_BYTES:
+                raise too_large(limit)
+            body.append(chunk)
+        request.body = b"".join(body)
+    if not uses_bearer_token(request):
+        check_csrf_token(request, token="csrf_token", header="X-CSRF-Token")
+    if request.content_type == "application/json":
+        from cabinet.views.base import json_body
+        return Input(json_body(request))
+    fields = {k: v for k, v in request.POST.items() if isinstance(v, str)}
+    upload = request.POST.get("file")
+    if upload is None or not hasattr(upload, "file"):
+        return Input(fields)
+    parts, total = [], 0
+    while chunk := upload.file.read(CHUNK):
+        total += len(chunk)
+        if total > limit:
+            raise too_large(limit)
+        parts.append(chunk)
+    data = b"".join(parts)
+    if not data and not upload.filename:
+        return Input(fields)            # the form's empty file input
+    if not data:
+        raise _refuse(422, "Le fichier est vide.")
+    return Input(fields, data, upload.filename or "")
+
+
+def clean_text(value, field="text", limit=MAX_TEXT, message=TOO_LONG):
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise _refuse(422, "Ce champ doit être un texte.", field=field)
+    value = _CONTROL.sub("", value.replace("\r\n", "\n")).strip()
+    if len(value) > limit:
+        raise _refuse(422, message, field=field)
+    return value
+
+
+def check_attachment(data, file_name):
+    """(content type, clean file name) of an accepted file, or 422."""
+    content_type = sniff(data)
+    if content_type is None:
+        raise _refuse(422, WRONG_TYPE, accepted=["application/pdf", "image/jpeg",
+                                                  "image/png"])
+    if content_type == "application/pdf" and active_content(data):
+        raise _refuse(422, ACTIVE_PDF)
+    return content_type, clean_file_name(file_name, content_type)
+
+
+def store_attachment(request, target, data, file_name):
+    content_type, name = check_attachment(data, file_name)
+    target.blob_sha256 = request.registry.getUtility(IBlobStorage).store(data, request.tm)
+    target.size, target.content_type, target.file_name = len(data), content_type, name
+
+
+def copy_attachment(source, target):
+    for column in ("blob_sha256", "size", "content_type", "file_name"):
+        setattr(target, column, getattr(source, column))
+
+
