@@ -24,6 +24,7 @@ from .appointments import (  # noqa: F401
     AppointmentType, AutosendRule, ScheduledSend, WorkerJob,
 )
 from .calendar_feeds import CalendarFeed  # noqa: F401
+from .reminders import NotificationSetting, OutboxMessage, ReminderRule  # noqa: F401
 
 configure_mappers()
 
