@@ -149,22 +149,27 @@ def _deliver(gateway, to, text):
     return True
 
 
-def send_sms(request, to, text):
+def send_sms(request, to, text, decoy=False):
     """Send ``text`` to ``to`` when the request's transaction commits (at once when
     no transaction is active); never when it aborts.
 
     Within a transaction the SMS is first a row of the outbox (cabinet.outbox),
     written with the request's data: delivered right after the commit, or by the
-    worker if the process dies before (or the gateway fails)."""
-    if current_transaction(request) is None:
-        return _deliver(get_sms_gateway(request.registry), to, text)
-    if getattr(request, "dbsession", None) is None:     # a transaction without data
+    worker if the process dies before (or the gateway fails).
+
+    ``decoy=True`` sends nothing but does the same database work (a patient login
+    for an unknown person takes as long as for a known one)."""
+    if current_transaction(request) is None or \
+            getattr(request, "dbsession", None) is None:   # a transaction without data
+        if decoy:
+            return None
         gateway = get_sms_gateway(request.registry)
         return after_commit(request, lambda: _deliver(gateway, to, text))
     from cabinet.outbox import deliver_now, queue
     registry = request.registry
-    message_id = queue(request.dbsession, registry.getUtility(IClock).now(), kind="sms",
-                       channel="sms", recipient=to, text=text,
+    message_id = queue(request.dbsession, registry.getUtility(IClock).now(),
+                       kind="decoy" if decoy else "sms", channel="sms", recipient=to,
+                       text="" if decoy else text,
                        dedup_key=f"sms:{uuid.uuid4().hex}")
     return after_commit(request, lambda: deliver_now(registry, message_id))
 

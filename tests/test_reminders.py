@@ -412,3 +412,13 @@ def test_an_interrupted_send_is_never_sent_again(demo, registry, db, clock):
     assert sms(registry) == []
     with db() as request:
         assert request.dbsession.get(OutboxMessage, message_id).state == "failed"
+
+
+def test_a_decoy_sends_nothing_and_leaves_no_row(demo, registry, db, testapp):
+    """A patient login for an unknown person does an SMS's database work, no more."""
+    testapp.post_json("/@patient-login", {"phone": "+352 621 999 999",
+                                          "last_name": "Personne", "first_name": "Nul",
+                                          "birth_date": "1980-01-01"}, status=200)
+    assert sms(registry) == []
+    with db() as request:
+        assert request.dbsession.scalar(select(OutboxMessage)) is None
