@@ -117,6 +117,16 @@ JOBS = (("autosend", autosend_job), ("mandates.expire", mandates_job),
 
 
 def record(registry, name, error=None, result=""):
+    """Keep the job's last run (a second worker creating the same row at once: its
+    insert fails on the key, and the row is updated on a second try)."""
+    from sqlalchemy.exc import IntegrityError
+    try:
+        _record(registry, name, error, result)
+    except IntegrityError:
+        _record(registry, name, error, result)
+
+
+def _record(registry, name, error=None, result=""):
     with request_in_transaction(registry) as request:
         session = request.dbsession
         now = registry.getUtility(IClock).now()
