@@ -20,7 +20,7 @@ patient, the type or reason of the appointment.
 import re
 from datetime import datetime, time, timedelta, timezone
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from cabinet.appointments import Invalid, local_now, zone
 from cabinet.interfaces import IClock
@@ -215,7 +215,6 @@ def candidate_appointments(request, now):
     ranges = [(table.c.starts_at >= datetime.combine(d, time()))
               & (table.c.starts_at < datetime.combine(d + timedelta(days=1), time()))
               for d in sorted(dates)]
-    from sqlalchemy import or_
     return list(session.scalars(select(Appointment).where(
         Appointment.state == "scheduled", Appointment.start > local_now(request),
         or_(*ranges)).order_by(Appointment.start, Appointment.id)))
