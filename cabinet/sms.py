@@ -11,7 +11,9 @@
 A dotted name may also be given: a factory taking the settings.
 
 SMS are transactional like mail: ``send_sms`` hands the message over only after the
-request's transaction has committed. With the file or memory gateway, the page
+request's transaction has committed, through the outbox (cabinet.outbox: a row
+written in the transaction, so a committed SMS is not lost if the process dies
+before the gateway call; the worker sends what is left). With the file or memory gateway, the page
 ``/dev-sms`` shows the last messages (development only: it is not registered with
 the HTTP gateway).
 """
@@ -22,12 +24,13 @@ import socket
 import threading
 import urllib.error
 import urllib.request
+import uuid
 from collections import deque
 
 from pyramid.path import DottedNameResolver
 from zope.interface import implementer
 
-from cabinet.after_commit import after_commit
+from cabinet.after_commit import after_commit, current_transaction
 from cabinet.interfaces import IClock, ISmsGateway
 
 log = logging.getLogger(__name__)
@@ -146,11 +149,29 @@ def _deliver(gateway, to, text):
     return True
 
 
-def send_sms(request, to, text):
+def send_sms(request, to, text, decoy=False):
     """Send ``text`` to ``to`` when the request's transaction commits (at once when
-    no transaction is active); never when it aborts."""
-    gateway = get_sms_gateway(request.registry)
-    return after_commit(request, lambda: _deliver(gateway, to, text))
+    no transaction is active); never when it aborts.
+
+    Within a transaction the SMS is first a row of the outbox (cabinet.outbox),
+    written with the request's data: delivered right after the commit, or by the
+    worker if the process dies before (or the gateway fails).
+
+    ``decoy=True`` sends nothing but does the same database work (a patient login
+    for an unknown person takes as long as for a known one)."""
+    if current_transaction(request) is None or \
+            getattr(request, "dbsession", None) is None:   # a transaction without data
+        if decoy:
+            return None
+        gateway = get_sms_gateway(request.registry)
+        return after_commit(request, lambda: _deliver(gateway, to, text))
+    from cabinet.outbox import deliver_now, queue
+    registry = request.registry
+    message_id = queue(request.dbsession, registry.getUtility(IClock).now(),
+                       kind="decoy" if decoy else "sms", channel="sms", recipient=to,
+                       text="" if decoy else text,
+                       dedup_key=f"sms:{uuid.uuid4().hex}")
+    return after_commit(request, lambda: deliver_now(registry, message_id))
 
 
 def mask_phone(phone):

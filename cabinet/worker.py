@@ -1,7 +1,8 @@
 """Run Cabinet's scheduled jobs (``cabinet_worker <config.ini> [--once]``).
 
 The jobs: the questionnaires due by the auto-send rules (cabinet.autosend), the
-expiry of mandates and of delegations past their end date. ``--once`` runs what is due and exits; without
+expiry of mandates and of delegations past their end date, the appointment
+reminders due (cabinet.reminders) and the messages of the outbox (cabinet.outbox). ``--once`` runs what is due and exits; without
 it the worker runs every 60 seconds until stopped.
 
 Each job runs in its own transaction (each questionnaire send in its own too); a
@@ -99,11 +100,33 @@ def delegations_job(registry):
         return f"{expire_delegations(request)} expired"
 
 
+def reminders_job(registry):
+    from cabinet.reminders import reminders_job as job
+    return job(registry)
+
+
+def outbox_job(registry):
+    from cabinet.outbox import outbox_job as job
+    return job(registry)
+
+
+# reminders before outbox: a reminder queued at its time leaves in the same run
 JOBS = (("autosend", autosend_job), ("mandates.expire", mandates_job),
-        ("delegations.expire", delegations_job))
+        ("delegations.expire", delegations_job), ("reminders", reminders_job),
+        ("outbox", outbox_job))
 
 
 def record(registry, name, error=None, result=""):
+    """Keep the job's last run (a second worker creating the same row at once: its
+    insert fails on the key, and the row is updated on a second try)."""
+    from sqlalchemy.exc import IntegrityError
+    try:
+        _record(registry, name, error, result)
+    except IntegrityError:
+        _record(registry, name, error, result)
+
+
+def _record(registry, name, error=None, result=""):
     with request_in_transaction(registry) as request:
         session = request.dbsession
         now = registry.getUtility(IClock).now()

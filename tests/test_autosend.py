@@ -219,7 +219,7 @@ def test_a_failing_job_is_recorded_and_does_not_stop_the_others(demo, db, clock,
         assert status["broken"].last_success is None
         assert "boom" in status["broken"].last_error_message
         assert status["autosend"].last_success == datetime(2026, 3, 10, 9, 0)
-        assert request.dbsession.scalar(select(func.count()).select_from(WorkerJob)) == 4
+        assert request.dbsession.scalar(select(func.count()).select_from(WorkerJob)) == 1 + len(JOBS)
 
 
 def test_the_worker_expires_delegations_past_their_end_date(demo, db, clock, registry,

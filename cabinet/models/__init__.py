@@ -25,6 +25,7 @@ from .appointments import (  # noqa: F401
 )
 from .calendar_feeds import CalendarFeed  # noqa: F401
 from .messages import Message, MessageTemplate  # noqa: F401
+from .reminders import NotificationSetting, OutboxMessage, ReminderRule  # noqa: F401
 
 configure_mappers()
 

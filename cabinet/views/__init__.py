@@ -34,6 +34,7 @@ def includeme(config):
     config.include("cabinet.views.appointment_settings")  # types, auto-send rules
     config.include("cabinet.views.patient_appointments")  # issue #9, P1: .ics, feed
     config.include("cabinet.views.messages")     # issue #9, P3 (+ console, K3 templates)
+    config.include("cabinet.views.notifications")  # issue #9, P7: reminders
     config.include("cabinet.views.questionnaire_templates")  # issue #5, Q1
     config.include("cabinet.views.questionnaire_template_pages")
     config.include("cabinet.views.questionnaire_responses")  # issue #5, Q2-Q5

@@ -213,6 +213,10 @@ ENDPOINTS = {
     f"{PARC}/@message-templates": CABINET,
     "/cabinets/gare/@messages": {"other_staff", "other_professional"},
     "/@my-messages": set(PRINCIPALS) - {"anonymous"},
+    # appointment reminders (issue #9, P7): the people who see appointments of a
+    # record as its patient or guardian (minors' access respected), each their own
+    "/@my-notifications": {"patient", "other_patient", "guardian",
+                           "guardian_documents_only"},
     # the other cabinet: its own staff
     "/cabinets/gare": {"other_staff", "other_professional"},
     "/cabinets/gare/@awaiting-signature": {"other_staff", "other_professional"},
@@ -691,6 +695,12 @@ EXTRA_ACTIONS = [
     ("guardian", "POST", f"{HUGO}/@messages", {"text": "Bonjour"}, 201),
     ("secretary", "POST", f"{LEROY}/@messages", {"text": "Réponse"}, 201),
     ("secretary", "POST", f"{PARC}/@message-templates", {"title": "M", "text": "T"}, 201),
+    # appointment reminders (issue #9, P7): patients and guardians, for themselves
+    ("professional", "POST", "/@my-notifications", {"reminders": False}, 403),
+    ("secretary", "POST", "/@my-notifications", {"days_before": 1, "time": "12:00"}, 403),
+    ("guardian_no_access", "POST", "/@my-notifications", {"reminders": False}, 403),
+    ("patient", "POST", "/@my-notifications", {"days_before": 0, "time": "12:00"}, 422),
+    ("patient", "DELETE", "/@my-notifications/1", None, 404),
 ]
 
 
@@ -801,3 +811,11 @@ def test_ids_of_another_patient_or_cabinet_are_refused(world, testapp, db):
     assert parc_template["title"] not in response.text
     api["other_staff"].patch(f"/cabinets/gare/@message-templates/{parc_template['id']}",
                              {"title": "Volé"}, status=404)
+    # URL: another person's reminder rule (issue #9, P7)
+    rule = api["patient"].post("/@my-notifications", {"days_before": 3, "time": "09:00"},
+                               status=201).json["rules"][0]["id"]
+    for principal in ("other_patient", "guardian", "professional"):
+        response = api[principal].delete(f"/@my-notifications/{rule}",
+                                         expect_errors=True)
+        assert response.status_int in (403, 404), (principal, response.status_int)
+    assert api["patient"].get("/@my-notifications").json["rules"][0]["id"] == rule
