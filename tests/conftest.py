@@ -237,6 +237,12 @@ def login(testapp, login_name, password="demo"):
     return response
 
 
+def last_form(page):
+    """The last form of a page's content: the footer's language switcher aside."""
+    forms = [page.forms[i] for i in range(len(page.forms)) if i in page.forms]
+    return [f for f in forms if not f.action.endswith("/@@language")][-1]
+
+
 def api_token(testapp, login_name, password="demo"):
     response = testapp.post_json("/@login", {"login": login_name, "password": password})
     return response.json["token"]

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from cabinet.matricule import make_matricule
 from cabinet.models import Delegation, Group, GroupMember, HistoryEntry, LocalRole, User
-from tests.conftest import login
+from tests.conftest import last_form, login
 from tests.smtp import mail_settings, smtp_server  # noqa: F401
 
 DUPONT = "1988051704221"          # sec.dupont, in cabinet/data/registry.csv
@@ -43,12 +43,6 @@ def link_from(message):
 
 def local_path(url):
     return url.split("://", 1)[1].split("/", 1)[1].join(["/", ""])
-
-
-def last_form(page):
-    """The page's last form, the language switcher of the footer aside."""
-    forms = [page.forms[i] for i in range(len(page.forms))]
-    return [f for f in forms if not f.action.endswith("/@@language")][-1]
 
 
 def accept_terms(testapp):

@@ -3,7 +3,7 @@ cabinet's agenda, appointment types and auto-send rules, and "Mes rendez-vous" o
 patient and guardian; what each person sees, errors next to the fields."""
 import pytest
 
-from tests.conftest import login
+from tests.conftest import last_form, login
 from tests.test_appointments import patient_token
 
 PARC = "/cabinets/parc"
@@ -123,11 +123,11 @@ def test_appointment_types_page(staff):
     page = staff.get(PARC + "/@@appointment-types")
     assert [f["data-type"] for f in page.html.select("form.type-row")] == [
         "consultation", "controle"]
-    form = page.forms[len(page.forms) - 1]
+    form = last_form(page)
     form["id"], form["title"], form["duration"] = "urgence", "Urgence", "3"
     page = form.submit(status=422)
     assert "de 5 à 480" in page.html.select_one("#e-duration").text
-    form = page.forms[len(page.forms) - 1]
+    form = last_form(page)
     form["id"], form["title"], form["duration"] = "urgence", "Urgence", "20"
     page = form.submit(status=303).follow()
     assert "Type « Urgence » ajouté." in page.text
@@ -142,7 +142,7 @@ def test_autosend_rules_page(staff, db):
     from tests.test_autosend import add_template
     add_template(db, "anamnese-auto", "Questionnaire médical auto")
     page = staff.get(PARC + "/@@autosend-rules")
-    form = page.forms[len(page.forms) - 1]
+    form = last_form(page)
     form["template"] = "anamnese-auto"
     form["practitioner"] = "weber"
     form["appointment_type"] = "controle"
@@ -151,7 +151,7 @@ def test_autosend_rules_page(staff, db):
     row = next(r for r in page.html.select("table.rule-list tbody tr")
                if "Questionnaire médical auto" in r.get_text())
     assert "Dr Eva Weber" in row.get_text() and "Contrôle" in row.get_text()
-    form = page.forms[len(page.forms) - 1]
+    form = last_form(page)
     form["template"] = "anamnese-auto"
     form["days_before"] = "400"
     page = form.submit(status=422)
