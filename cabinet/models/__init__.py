@@ -24,6 +24,7 @@ from .appointments import (  # noqa: F401
     AppointmentType, AutosendRule, ScheduledSend, WorkerJob,
 )
 from .calendar_feeds import CalendarFeed  # noqa: F401
+from .portal import InformationProposal  # noqa: F401  (issue #9, P4)
 
 configure_mappers()
 

@@ -22,6 +22,7 @@ AREA_PARTS = (
     "cabinet.views.signatures",               # signature evidence (C4)
     "cabinet.views.questionnaire_templates",  # templates (Q1), FHIR Questionnaire
     "cabinet.views.questionnaire_responses",  # responses (Q2-Q5)
+    "cabinet.views.portal_openapi",           # issue #9 portal, #10 K1/K2 settings
 )
 
 PATH = {"name": "path", "in": "path", "required": True, "schema": {"type": "string"},
