@@ -208,9 +208,11 @@ def as_guardian(request, patient):
     return bool(roles) and "patient" not in roles
 
 
-def require(request, cabinet, name, patient=None):
+def require(request, cabinet, name, patient=None, check_minors=True):
     """Raise unless the user may use module ``name`` of ``cabinet`` (for the record
-    ``patient`` when given); see the module's docstring."""
+    ``patient`` when given); see the module's docstring. ``check_minors=False``
+    leaves minors' access to the resources' ACL (documents and questionnaires
+    already compute the guardians' roles from it)."""
     _known(name)
     if cabinet is None or cabinet_side(request, cabinet):
         return
@@ -218,7 +220,8 @@ def require(request, cabinet, name, patient=None):
         raise errors.not_found(NOT_OFFERED, module=name)
     if patient is None or not portal_roles(request, patient):
         return          # not the record's patient nor guardian: its ACL decides
-    if as_guardian(request, patient) and not minors_allowed(cabinet, name, patient):
+    if check_minors and as_guardian(request, patient) \
+            and not minors_allowed(cabinet, name, patient):
         raise errors.not_found(NOT_FOR_MINORS, module=name)
     if portal_closed(request.dbsession, cabinet, patient):
         raise errors.forbidden(PORTAL_CLOSED, reason="inactive_practitioner")
@@ -273,11 +276,10 @@ def guard(event):
     name = module_of(request.context, patient, request.view_name)
     if name is None and not cabinet.inactive_practitioners:
         return
-    if name is not None and enabled(cabinet, name) and not cabinet.inactive_practitioners \
-            and enabled(cabinet, name, minor=True):
+    if name is not None and enabled(cabinet, name) and not cabinet.inactive_practitioners:
         return
     if name is not None:
-        require(request, cabinet, name, patient)
+        require(request, cabinet, name, patient, check_minors=False)
     elif portal_roles(request, patient) and not cabinet_side(request, cabinet) \
             and portal_closed(request.dbsession, cabinet, patient):
         raise errors.forbidden(PORTAL_CLOSED, reason="inactive_practitioner")

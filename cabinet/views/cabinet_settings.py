@@ -12,10 +12,10 @@ from pyramid.httpexceptions import HTTPSeeOther
 
 from cabinet import errors, modules
 from cabinet.contact import check_email, check_phone, check_text
-from cabinet.interfaces import ICabinet
+from cabinet.interfaces import ICabinet, INode
 from cabinet.questionnaire_responses import cabinet_practitioners
 from cabinet.workflow import record_history
-from .base import json_body, node_url, only_fields
+from .base import cabinet_or_404, json_body, node_url, only_fields
 
 CONTACT = ("address", "phone", "email")
 
@@ -105,10 +105,11 @@ def apply(request, context, contact, actives, switches):
 
 
 def get_settings(context, request):
-    return settings_json(context, request)
+    return settings_json(cabinet_or_404(context), request)
 
 
 def patch_settings(context, request):
+    context = cabinet_or_404(context)
     contact, actives, switches = check(request, context, json_body(request))
     return apply(request, context, contact, actives, switches)
 
@@ -147,9 +148,10 @@ def submit(context, request):
 
 def includeme(config):
     add = config.add_view
-    add(get_settings, context=ICabinet, name="@settings", request_method="GET",
+    # on any resource inside the cabinet, as its other settings (@document-settings)
+    add(get_settings, context=INode, name="@settings", request_method="GET",
         renderer="json", permission="cabinet:view")
-    add(patch_settings, context=ICabinet, name="@settings", request_method="PATCH",
+    add(patch_settings, context=INode, name="@settings", request_method="PATCH",
         renderer="json", permission="cabinet:edit")
     add(page, context=ICabinet, name="settings", request_method="GET",
         renderer="cabinet_settings.jinja2", permission="cabinet:view")

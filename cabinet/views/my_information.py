@@ -17,7 +17,7 @@ from pyramid.events import BeforeRender
 from pyramid.httpexceptions import HTTPSeeOther
 
 from cabinet import errors
-from cabinet.interfaces import IPatient, ISite
+from cabinet.interfaces import INode, IPatient, ISite
 from cabinet.my_information import (
     decide, editable_fields, field_title, proposal_of, proposals_of, propose, relation_of,
 )
@@ -102,7 +102,16 @@ def propose_form(context, request):
 
 # -- the cabinet's side ------------------------------------------------------------------
 
+def _patient(context):
+    from cabinet.document_sharing import patient_of
+    patient = patient_of(context)
+    if patient is None:
+        raise errors.not_found("This resource is not inside a patient record.")
+    return patient
+
+
 def proposals_json(context, request):
+    context = _patient(context)
     if request.subpath:
         raise errors.not_found("GET <record>/@information-proposals.")
     return {"@id": node_url(request, context.path) + "/@information-proposals",
@@ -113,6 +122,7 @@ def proposals_json(context, request):
 def decide_json(context, request):
     if len(request.subpath) != 1:
         raise errors.not_found("POST <record>/@information-proposals/<id>.")
+    context = _patient(context)
     body = json_body(request)
     only_fields(body, ("decision", "fields"))
     proposal = proposal_of(request.dbsession, context, request.subpath[0])
@@ -161,9 +171,9 @@ def includeme(config):
         renderer="json", permission="patient:view")
     add(propose_form, context=IPatient, name="my-information", request_method="POST",
         renderer="my_information.jinja2", permission="patient:view")
-    add(proposals_json, context=IPatient, name="@information-proposals",
+    add(proposals_json, context=INode, name="@information-proposals",
         request_method="GET", renderer="json", permission="patient:edit")
-    add(decide_json, context=IPatient, name="@information-proposals",
+    add(decide_json, context=INode, name="@information-proposals",
         request_method="POST", renderer="json", permission="patient:edit")
     add(proposals_page, context=IPatient, name="information-proposals",
         request_method="GET", renderer="information_proposals.jinja2",
