@@ -133,12 +133,23 @@ def check_type(session, cabinet, data, current=None):
             problems["duration"] = "Durée en minutes, de 5 à 480."
         else:
             values["duration"] = duration
+    if "carte_vitale_required" in data:          # issue #9, P1 (migration 0018)
+        vitale = data["carte_vitale_required"]
+        if vitale in ("1", "on", "true"):
+            vitale = True
+        elif vitale in ("", "0", "off", "false"):
+            vitale = False
+        if not isinstance(vitale, bool):
+            problems["carte_vitale_required"] = "true ou false."
+        else:
+            values["carte_vitale_required"] = vitale
     return values, problems
 
 
 def type_json(appointment_type):
     return {"id": appointment_type.name, "title": appointment_type.title,
-            "duration": appointment_type.duration}
+            "duration": appointment_type.duration,
+            "carte_vitale_required": bool(appointment_type.carte_vitale_required)}
 
 
 # -- an appointment's values ------------------------------------------------------------
