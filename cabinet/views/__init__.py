@@ -39,5 +39,6 @@ def includeme(config):
     config.include("cabinet.views.cabinet_settings")  # issue #10, K1/K2
     config.include("cabinet.views.portal")          # issue #9: home, my cabinet, P8
     config.include("cabinet.views.my_information")  # issue #9, P4
+    config.include("cabinet.views.add_patient")     # issue #9, P8: add a patient
     config.include("cabinet.views.health")       # issue #6: /@health for monitoring
     config.scan("cabinet.views")

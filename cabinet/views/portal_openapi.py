@@ -34,6 +34,18 @@ def openapi_parts(_op, _json, _errors, PATH):
             "Make this record the current patient of the portal (kept in the session); "
             "403 when it is not one of the user's records",
             {"200": _json("PortalSwitch"), **_errors(401, 403, 404)}, params=[PATH])},
+        "/@add-patient": {"post": _op(
+            "Manage patients, 'add a patient' (P8), step 1: phone, last name, first "
+            "name, birth date of the patient to link, as for the patient login; a "
+            "code is sent by SMS to that patient's phone (the same answer whether "
+            "anyone matches or not)",
+            {"200": _json("LoginChallenge"), **_errors(400, 401, 403, 422, 429)},
+            body="PatientIdentification")},
+        "/@add-patient/verify": {"post": _op(
+            "Step 2: the challenge and the code received; links the records where "
+            "that person is the patient (409 when already linked)",
+            {"200": _json("LinkedPatients"), **_errors(400, 401, 403, 409, 422)},
+            body="LoginCode")},
         "/@my-information": {"get": _op(
             "My information (P4): the records the user manages, their values, the "
             "fields they may change and their pending proposals",
@@ -99,6 +111,8 @@ def openapi_parts(_op, _json, _errors, PATH):
         "ManagePatients": {"type": "object", "properties": {
             "current": {"type": ["object", "null"]},
             "items": {"type": "array", "items": record}}},
+        "LinkedPatients": {"type": "object", "properties": {
+            "linked": {"type": "array", "items": record}}},
         "PortalSwitch": {"type": "object", "properties": {"current": string,
                                                           "title": string}},
         "MyInformation": {"type": "object", "properties": {"items": {
