@@ -134,15 +134,12 @@ def check_type(session, cabinet, data, current=None):
         else:
             values["duration"] = duration
     if "carte_vitale_required" in data:          # issue #9, P1 (migration 0018)
-        vitale = data["carte_vitale_required"]
-        if vitale in ("1", "on", "true"):
-            vitale = True
-        elif vitale in ("", "0", "off", "false"):
-            vitale = False
-        if not isinstance(vitale, bool):
-            problems["carte_vitale_required"] = "true ou false."
-        else:
+        vitale = data["carte_vitale_required"]       # a form's checkbox: "1" or absent
+        vitale = vitale == "1" if vitale in ("1", "") else vitale
+        if isinstance(vitale, bool):
             values["carte_vitale_required"] = vitale
+        else:
+            problems["carte_vitale_required"] = "true ou false."
     return values, problems
 
 

@@ -58,6 +58,22 @@ def test_settings_show_contact_practitioners_and_modules(admin):
     assert data["can_edit"] is True
 
 
+def test_the_worker_status_is_shown(admin, db, demo, testapp):
+    from datetime import datetime
+    from cabinet.models import WorkerJob
+    with db() as request:
+        request.dbsession.add(WorkerJob(
+            name="autosend", last_run=datetime(2026, 3, 10, 8, 0),
+            last_success=datetime(2026, 3, 10, 7, 59),
+            last_error=datetime(2026, 3, 10, 8, 0), last_error_message="SMTP injoignable"))
+    status = admin.get(f"{PARC}/@settings").json["status"]
+    assert status == [{"job": "autosend", "last_success": "2026-03-10T07:59:00",
+                       "last_error": "2026-03-10T08:00:00", "error": "SMTP injoignable"}]
+    login(testapp, "admin")
+    page = testapp.get(f"{PARC}/@@settings")
+    assert "SMTP injoignable" in page.html.select_one("ul.worker-status").get_text()
+
+
 def test_a_change_is_stored_with_the_sub_switches_and_the_existing_columns(admin, db):
     data = switch(admin, payments={"online_payment": False, "minors_access": True},
                   documents={"minors_access": True}, imaging={"enabled": False})

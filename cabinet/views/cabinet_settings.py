@@ -9,13 +9,15 @@ their "active" flag, and the module switches (cabinet.modules).
   422 naming each problem, and nothing is changed.
 """
 from pyramid.httpexceptions import HTTPSeeOther
+from sqlalchemy import select
 
 from cabinet import errors, modules
 from cabinet.contact import check_email, check_phone, check_text
 from cabinet.interfaces import ICabinet, INode
+from cabinet.models import WorkerJob
 from cabinet.questionnaire_responses import cabinet_practitioners
 from cabinet.workflow import record_history
-from .base import cabinet_or_404, json_body, node_url, only_fields
+from .base import cabinet_or_404, isoformat, json_body, node_url, only_fields
 
 CONTACT = ("address", "phone", "email")
 
@@ -31,8 +33,17 @@ def settings_json(context, request):
                            "active": p.id not in inactive}
                           for p in cabinet_practitioners(request.dbsession, context)],
         "modules": modules.settings(context),
+        "status": worker_status(request),
         "can_edit": bool(request.has_permission("cabinet:edit", context)),
     }
+
+
+def worker_status(request):
+    """K1: the last run of each job of the worker (its last success and error)."""
+    return [{"job": job.name, "last_success": isoformat(job.last_success),
+             "last_error": isoformat(job.last_error),
+             "error": job.last_error_message or None}
+            for job in request.dbsession.scalars(select(WorkerJob).order_by(WorkerJob.name))]
 
 
 def check(request, context, body):

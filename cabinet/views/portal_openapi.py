@@ -134,7 +134,11 @@ def openapi_parts(_op, _json, _errors, PATH):
             "@id": string, "title": string, "contact": contact,
             "practitioners": {"type": "array", "items": {"type": "object", "properties": {
                 "id": string, "title": string, "active": boolean}}},
-            "modules": modules, "can_edit": boolean}},
+            "modules": modules, "can_edit": boolean,
+            "status": {"type": "array", "items": {"type": "object", "properties": {
+                "job": string, "last_success": {"type": ["string", "null"]},
+                "last_error": {"type": ["string", "null"]},
+                "error": {"type": ["string", "null"]}}}}}},
         "CabinetSettingsChange": {"type": "object", "additionalProperties": False,
                                   "properties": {
                                       "contact": contact,
