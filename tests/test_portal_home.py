@@ -157,3 +157,12 @@ def test_the_switch_json(lea_api):
     assert data["title"] == "Hugo Leroy"
     listing = lea_api.get("/@manage-patients").json
     assert [p["relation"] for p in listing["items"]] == ["patient", "guardian"]
+
+
+def test_the_home_of_one_record_through_its_url(lea_api, api):
+    data = lea_api.get(f"{HUGO}/@portal").json
+    assert data["current"]["title"] == "Hugo Leroy"
+    assert data["next_appointment"]["practitioner"] == "Dr Eva Weber"
+    response = lea_api.get(f"{MULLER}/@portal", status=403)
+    assert "Muller" not in response.text
+    api("dr.martin").get(f"{LEROY}/@portal", status=403)

@@ -108,9 +108,16 @@ def record_json(request, record):
             "cabinet": record.cabinet.title}
 
 
-def home_data(request):
+def home_data(request, patient=None):
+    """The home of the current patient, or of ``patient`` (one of the user's records,
+    else 403) for API clients that keep no session."""
     _require_portal_user(request)
     record = current(request)
+    if patient is not None:
+        record = next((r for r in open_records(request) if r.patient.id == patient.id),
+                      None)
+        if record is None:
+            raise errors.forbidden("Ce dossier ne fait pas partie de vos patients.")
     data = {"@id": request.application_url + "/@portal",
             "patients": [record_json(request, r) for r in open_records(request)],
             "current": None, "closed": None}
@@ -134,7 +141,7 @@ def home_data(request):
 
 
 def portal_json(context, request):
-    return home_data(request)
+    return home_data(request, context if IPatient.providedBy(context) else None)
 
 
 class SiteHooks(ContentHooks):
@@ -220,6 +227,8 @@ def includeme(config):
     add = config.add_view
     add(portal_json, context=ISite, name="@portal", request_method="GET",
         renderer="json", permission="site:view")
+    add(portal_json, context=IPatient, name="@portal", request_method="GET",
+        renderer="json", permission="patient:view")
     add(my_cabinet_json, context=ISite, name="@my-cabinet", request_method="GET",
         renderer="json", permission="site:view")
     add(my_cabinet_page, context=ISite, name="my-cabinet", request_method="GET",

@@ -22,6 +22,10 @@ def openapi_parts(_op, _json, _errors, PATH):
             "cabinet switched on, the buttons and the menu, counts. 'closed' carries "
             "the message when every practitioner of the user's records is inactive",
             {"200": _json("PortalHome"), **_errors(401, 403)})},
+        "/{path}/@portal": {"get": _op(
+            "The same home for one of the user's records (for clients that keep no "
+            "session); 403 for a record that is not theirs",
+            {"200": _json("PortalHome"), **_errors(401, 403, 404)}, params=[PATH])},
         "/@my-cabinet": {"get": _op(
             "The cabinet(s) of the user's records: name, address, phone, email, map, "
             "mailto and tel links",
