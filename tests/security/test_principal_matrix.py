@@ -209,6 +209,8 @@ ENDPOINTS = {
     "/@my-cabinet": PORTAL_USERS,
     "/@my-information": PORTAL_USERS,
     "/@manage-patients": PORTAL_USERS,
+    f"{LEROY}/@portal": {"patient"},            # a record's home: its own people only
+    f"{HUGO}/@portal": {"guardian"},
     f"{PARC}/@settings": CABINET,
     f"{LEROY}/@information-proposals": CABINET,
     # the other cabinet: its own staff
