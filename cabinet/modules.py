@@ -166,7 +166,10 @@ def inactive_ids(cabinet):
 
 def set_active(cabinet, practitioner_id, active):
     ids = inactive_ids(cabinet)
-    ids.discard(practitioner_id) if active else ids.add(practitioner_id)
+    if active:
+        ids.discard(practitioner_id)
+    else:
+        ids.add(practitioner_id)
     cabinet.inactive_practitioners = sorted(ids)
 
 

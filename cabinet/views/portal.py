@@ -21,9 +21,7 @@ from cabinet.calendars import map_url
 from cabinet.documents import patient_documents
 from cabinet.interfaces import IPatient, ISite
 from cabinet.models import AppointmentType
-from cabinet.portal import (
-    SESSION_KEY, choose, current, module_on, open_records, records,
-)
+from cabinet.portal import choose, current, module_on, open_records, records
 from cabinet.search import user_grants
 from .base import isoformat, node_url
 from .content import ContentHooks, add_content_hooks
@@ -218,8 +216,7 @@ def switch_form(context, request):
 
 def switch_json(context, request):
     _switch(context, request)
-    return {"current": request.session.get(SESSION_KEY) and
-            node_url(request, context.path), "title": context.title}
+    return {"current": node_url(request, context.path), "title": context.title}
 
 
 def includeme(config):
