@@ -137,7 +137,7 @@ def decide(request, patient, proposal, decision, fields=None):
     if fields is None:
         fields = sorted(proposal.values)
     if not isinstance(fields, list) or not fields or \
-            any(f not in proposal.values for f in fields):
+            any(not isinstance(f, str) or f not in proposal.values for f in fields):
         raise errors.unprocessable("'fields' : des champs de la proposition "
                                    f"({', '.join(sorted(proposal.values))}).",
                                    field="fields")

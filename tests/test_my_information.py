@@ -156,6 +156,8 @@ def test_other_records_are_refused(lea, martin, api, db, registry, testapp):
                 {"decision": "accept", "fields": ["phone"]}, status=422)
     martin.post(f"{LEROY}/@information-proposals/{mine['id']}",
                 {"decision": "maybe"}, status=422)
+    martin.post(f"{LEROY}/@information-proposals/{mine['id']}",
+                {"decision": "accept", "fields": [{"email": 1}]}, status=422)
     assert [p.state for p in proposals(db)] == ["pending"]
     assert record(db, "leroy")["email"] == ""
 
