@@ -133,12 +133,20 @@ def check_type(session, cabinet, data, current=None):
             problems["duration"] = "Durée en minutes, de 5 à 480."
         else:
             values["duration"] = duration
+    if "carte_vitale_required" in data:          # issue #9, P1 (migration 0018)
+        vitale = data["carte_vitale_required"]       # a form's checkbox: "1" or absent
+        vitale = vitale == "1" if vitale in ("1", "") else vitale
+        if isinstance(vitale, bool):
+            values["carte_vitale_required"] = vitale
+        else:
+            problems["carte_vitale_required"] = "true ou false."
     return values, problems
 
 
 def type_json(appointment_type):
     return {"id": appointment_type.name, "title": appointment_type.title,
-            "duration": appointment_type.duration}
+            "duration": appointment_type.duration,
+            "carte_vitale_required": bool(appointment_type.carte_vitale_required)}
 
 
 # -- an appointment's values ------------------------------------------------------------

@@ -159,12 +159,34 @@ def managed_records(request, user_id):
     return records
 
 
+def _appointments_on(session, records):
+    """The record paths whose cabinet offers appointments and whose portal is open
+    (cabinet.modules)."""
+    from cabinet import modules
+    from cabinet.models import Patient
+    if not records:
+        return set()
+    cabinets = {c.path: c for c in session.scalars(select(Cabinet).where(
+        Cabinet.path.in_({cabinet_path_of(p) for p in records})))}
+    on = set()
+    for patient in session.scalars(select(Patient).where(Patient.path.in_(records))):
+        cabinet = cabinets.get(cabinet_path_of(patient.path))
+        if cabinet is not None and modules.enabled(cabinet, "appointments") \
+                and not modules.portal_closed(session, cabinet, patient):
+            on.add(patient.path)
+    return on
+
+
 def feed_ics(request, feed):
     """The feed's calendar: the appointments (not cancelled) of the last 90 days and
     the coming ones of the records the user manages, those the user may view."""
     session = request.dbsession
     branches = []
-    for path, roles in sorted(managed_records(request, feed.user_id).items()):
+    records = managed_records(request, feed.user_id)
+    switched_on = _appointments_on(session, records)      # issue #10, K2
+    for path, roles in sorted(records.items()):
+        if path not in switched_on:
+            continue
         states = [s for s in viewable_states(request.workflows, Appointment, roles)
                   if s != "cancelled"]
         if states:

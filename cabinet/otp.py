@@ -40,6 +40,9 @@ MESSAGES = {
     "login": "Votre code de connexion Cabinet : {code}. Il expire dans {minutes} minutes.",
     "sign": "Votre code de signature Cabinet : {code} ({title}). "
             "Il expire dans {minutes} minutes.",
+    # issue #9, P8: "add a patient" (cabinet.views.add_patient)
+    "link": "Votre code pour relier votre dossier à un compte Cabinet : {code}. "
+            "Il expire dans {minutes} minutes.",
 }
 
 

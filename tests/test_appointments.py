@@ -241,7 +241,8 @@ def test_the_listings_answer_inside_the_record_and_the_cabinet(martin):
 def test_appointment_types_through_the_api(martin, lea):
     created = martin.post(PARC + "/@appointment-types",
                           {"id": "urgence", "title": "Urgence", "duration": 20}, status=201)
-    assert created.json == {"id": "urgence", "title": "Urgence", "duration": 20}
+    assert created.json == {"id": "urgence", "title": "Urgence", "duration": 20,
+                            "carte_vitale_required": False}     # issue #9, P1
     martin.post(PARC + "/@appointment-types",
                 {"id": "urgence", "title": "Urgence", "duration": 20}, status=409)
     bad = martin.post(PARC + "/@appointment-types",

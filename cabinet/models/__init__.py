@@ -26,6 +26,7 @@ from .appointments import (  # noqa: F401
 from .calendar_feeds import CalendarFeed  # noqa: F401
 from .messages import Message, MessageTemplate  # noqa: F401
 from .reminders import NotificationSetting, OutboxMessage, ReminderRule  # noqa: F401
+from .portal import InformationProposal  # noqa: F401  (issue #9, P4)
 
 configure_mappers()
 

@@ -11,7 +11,7 @@ The appointments themselves are nodes (cabinet.models.nodes.Appointment).
 from datetime import date, datetime
 
 from sqlalchemy import (
-    Date, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint,
+    Boolean, Date, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -31,6 +31,9 @@ class AppointmentType(Base):
     name: Mapped[str] = mapped_column(String(100))
     title: Mapped[str] = mapped_column(String(200), default="")
     duration: Mapped[int] = mapped_column(Integer, default=30)   # minutes
+    #: P1: the patient presents their Carte Vitale (health insurance card) at this
+    #: kind of appointment; the portal's home shows it (migration 0018)
+    carte_vitale_required: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class AutosendRule(Base):

@@ -148,6 +148,11 @@ class Cabinet(Node):
     minors_access_documents: Mapped[bool] = mapped_column(Boolean, default=False)
     #: guardians of minors fill and sign the minors' questionnaires (Q4, issue #5)
     minors_access_questionnaires: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: K2 module switches (issue #10, migration 0018): read them through
+    #: cabinet.modules, never directly (None: every module on, the defaults)
+    modules: Mapped[dict | None] = mapped_column(JSON)
+    #: K1: ids of the cabinet's practitioners marked inactive (cabinet.modules)
+    inactive_practitioners: Mapped[list | None] = mapped_column(JSON)
 
     __mapper_args__ = {"polymorphic_identity": "cabinet"}
     portal_type = "Cabinet"
@@ -169,6 +174,8 @@ class Patient(Node):
     birth_date: Mapped[date | None] = mapped_column(Date, index=True)
     phone: Mapped[str] = mapped_column(String(32), default="")
     email: Mapped[str] = mapped_column(String(254), default="")
+    #: postal address (issue #9, P4; migration 0018)
+    address: Mapped[str] = mapped_column(String(500), default="")
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # A3: the guardians of the cabinet directory (parent 1, parent 2, financial
     # guarantor), who log in with phone + names + birth date (cabinet.patient_login)
@@ -195,7 +202,7 @@ class Patient(Node):
     permission_prefix = "patient"
     subfolders = {"documents": "Document", "questionnaires": "QuestionnaireResponse",
                   "appointments": "Appointment"}
-    fields = ("first_name", "last_name", "birth_date", "phone", "email",
+    fields = ("first_name", "last_name", "birth_date", "phone", "email", "address",
               "parent1_first_name", "parent1_last_name", "parent1_birth_date",
               "parent1_phone", "parent2_first_name", "parent2_last_name",
               "parent2_birth_date", "parent2_phone", "guarantor_first_name",

@@ -43,7 +43,7 @@ def types_data(context, request):
 
 def types_add(context, request):
     body = json_body(request)
-    only_fields(body, ("id", "title", "duration"))
+    only_fields(body, ("id", "title", "duration", "carte_vitale_required"))
     values, problems = check_type(request.dbsession, context, body)
     if problems:
         if "existe déjà" in problems.get("id", ""):
@@ -66,7 +66,7 @@ def _type(context, request):
 def types_edit(context, request):
     kind = _type(context, request)
     body = json_body(request)
-    only_fields(body, ("title", "duration"))
+    only_fields(body, ("title", "duration", "carte_vitale_required"))
     values, problems = check_type(request.dbsession, context, body, current=kind)
     if problems:
         raise errors.unprocessable("Some fields are invalid.", errors=problems)
@@ -123,6 +123,7 @@ def types_form(context, request):
             request.session.flash(f"Type « {kind.title} » supprimé.")
         else:
             data = {k: post.get(k, "").strip() for k in ("title", "duration")}
+            data["carte_vitale_required"] = "carte_vitale_required" in post
             values, problems = check_type(request.dbsession, context, data, current=kind)
             if problems:
                 problems = {f"{kind.name}.{k}": v for k, v in problems.items()}

@@ -11,7 +11,7 @@ from cabinet import errors
 from cabinet.appointments import (
     AgendaQuery, Invalid, agenda, appointment_types, apply, check_values,
     create_appointment, local_now, make_title,
-    move_appointment, my_records, parse_date, patient_appointments,
+    move_appointment, parse_date, patient_appointments,
     refuse_double_booking, row_json, today,
 )
 from cabinet.autosend import sends_of, sync_sends
@@ -261,7 +261,9 @@ def my_appointments_page(request):
     """The patient's (and a guardian's, for their minors) appointments."""
     when = request.GET.get("when", "coming")
     when = when if when in WHEN else "coming"
-    rows = patient_appointments(request, my_records(request), when)
+    # issue #10, K2: only the records whose cabinet offers appointments
+    from cabinet.portal import module_paths
+    rows = patient_appointments(request, module_paths(request, "appointments"), when)
     from cabinet.views.patient_appointments import page_extras   # issue #9, P1
     return {"rows": rows, "when": when, "now": local_now(request),
             **page_extras(request, rows)}

@@ -102,7 +102,9 @@ def openapi_parts(_op, _json, _errors, PATH):
             "items_total": {"type": "integer"}, "batching": {"type": "object"}}},
         "AppointmentType": {"type": "object", "properties": {
             "id": {"type": "string"}, "title": {"type": "string"},
-            "duration": {"type": "integer", "minimum": 5, "maximum": 480}}},
+            "duration": {"type": "integer", "minimum": 5, "maximum": 480},
+            "carte_vitale_required": {"type": "boolean", "description":
+                                      "the patient presents their Carte Vitale"}}},
         "AppointmentTypes": {"type": "object", "properties": {"items": {
             "type": "array", "items": {"$ref": "#/components/schemas/AppointmentType"}}}},
         "AutosendRuleBody": {"type": "object", "properties": {

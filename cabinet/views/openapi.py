@@ -25,6 +25,7 @@ AREA_PARTS = (
     "cabinet.views.questionnaire_templates",  # templates (Q1), FHIR Questionnaire
     "cabinet.views.questionnaire_responses",  # responses (Q2-Q5)
     "cabinet.i18n",                           # issue #10, A4: the user's language
+    "cabinet.views.portal_openapi",           # issue #9 portal, #10 K1/K2 settings
 )
 
 PATH = {"name": "path", "in": "path", "required": True, "schema": {"type": "string"},

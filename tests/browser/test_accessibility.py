@@ -152,7 +152,13 @@ def test_the_patient_pages(person, axe_source):
                       ("document (patient)", DOCUMENT),
                       ("patient questionnaires", f"{LEROY}/@@patient-questionnaires"),
                       ("questionnaire to fill", QUESTIONNAIRE),
-                      ("patient appointments", "/@@my-appointments")):
+                      ("patient appointments", "/@@my-appointments"),
+                      # issue #9: the portal's home, my cabinet, my information,
+                      # manage patients, add a patient
+                      ("portal home", "/"), ("my cabinet", "/@@my-cabinet"),
+                      ("my information", "/@@my-information"),
+                      ("manage patients", "/@@manage-patients"),
+                      ("add a patient", "/@@add-patient")):
         response = page.goto(url)
         assert response.status == 200, (url, response.status)
         check(page, axe_source, found, name)

@@ -158,6 +158,8 @@ RESOURCES = {
 }
 
 SIGNED_IN = set(PRINCIPALS) - {"anonymous"}
+#: the patients and guardians with a record (Anna Muller's minor is closed to her)
+PORTAL_USERS = {"patient", "other_patient", "guardian", "guardian_documents_only"}
 
 #: the features' other read endpoints (lists, consoles, settings, files, history):
 #: path -> principals allowed to GET it (everyone else: 403, anonymous 401)
@@ -217,6 +219,16 @@ ENDPOINTS = {
     # record as its patient or guardian (minors' access respected), each their own
     "/@my-notifications": {"patient", "other_patient", "guardian",
                            "guardian_documents_only"},
+    # the patient portal (issue #9): whoever is a patient or a guardian of a record;
+    # a cabinet's settings (K1, K2) and the proposals of a record: the cabinet
+    "/@portal": PORTAL_USERS,
+    "/@my-cabinet": PORTAL_USERS,
+    "/@my-information": PORTAL_USERS,
+    "/@manage-patients": PORTAL_USERS,
+    f"{LEROY}/@portal": {"patient"},            # a record's home: its own people only
+    f"{HUGO}/@portal": {"guardian"},
+    f"{PARC}/@settings": CABINET,
+    f"{LEROY}/@information-proposals": CABINET,
     # the other cabinet: its own staff
     "/cabinets/gare": {"other_staff", "other_professional"},
     "/cabinets/gare/@awaiting-signature": {"other_staff", "other_professional"},
@@ -667,6 +679,22 @@ EXTRA_ACTIONS = [
     ("professional", "POST", f"{PARC}/@document-types", {"name": "x", "title": "X"}, 403),
     ("other_staff", "POST", f"{PARC}/@document-types", {"name": "x", "title": "X"}, 403),
     ("other_staff", "POST", f"{PARC}/@appointment-types", {"name": "x", "title": "X"}, 403),
+    # the portal (issue #9, #10 K2): settings by the cabinet's administrator only;
+    # proposals only on one's own records, decided by the cabinet; the current
+    # patient only among one's own records
+    ("patient", "PATCH", f"{PARC}/@settings", {"modules": {"imaging": {"enabled": True}}},
+     403),
+    ("professional", "PATCH", f"{PARC}/@settings",
+     {"modules": {"imaging": {"enabled": True}}}, 403),
+    ("other_staff", "PATCH", f"{PARC}/@settings", {"contact": {"phone": "+35222000001"}},
+     403),
+    ("other_patient", "POST", f"{LEROY}/@my-information", {"values": {"email": "x@y.lu"}},
+     403),
+    ("guardian", "POST", f"{LEROY}/@my-information", {"values": {"email": "x@y.lu"}}, 403),
+    ("patient", "POST", f"{LEROY}/@information-proposals/1", {"decision": "accept"}, 403),
+    ("other_patient", "POST", f"{LEROY}/@portal-switch", {}, 403),
+    ("patient", "POST", f"{HUGO}/@portal-switch", {}, 403),
+    ("guardian_no_access", "POST", f"{MULLER}/@portal-switch", {}, 403),
     # spaces: only the administrator invites, changes roles, removes (S1, S3)
     ("space_member", "POST", f"{SANTE}/members", NEW_MEMBER, 403),
     ("space_manager", "POST", f"{SANTE}/members", NEW_MEMBER, 403),

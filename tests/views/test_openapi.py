@@ -189,6 +189,7 @@ ANSWERS_404_ON_THE_SAMPLE = {
     "/{path}/@signature": "the evidence of a signature; the sample document is not signed",
     "/{path}/@fhir": "FHIR of questionnaire templates and responses; the sample is a document",
     "/{path}/@ics": "an appointment's .ics; the sample is a document",
+    "/{path}/@portal": "the portal's home of a patient record; the sample is a document",
     "/@calendar/{token}.ics": "a calendar feed by its secret token; no such token here",
     "/{path}/@messages/{message}": "a message by its id; 0 is none",
     "/{path}/@messages/{message}/attachment": "same",

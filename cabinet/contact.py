@@ -1,0 +1,41 @@
+"""Checking contact details typed by people (a cabinet's card, a patient's proposal):
+emails, phones (E.164 through cabinet.patient_login.normalise_phone), addresses."""
+import re
+
+from cabinet.patient_login import InvalidPhone, normalise_phone
+
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$")
+BAD_EMAIL = "Adresse électronique invalide (par exemple nom@exemple.lu)."
+BAD_PHONE = ("Numéro de téléphone invalide : un numéro du Luxembourg, de France, de "
+             "Belgique ou d'Allemagne (par exemple +352 621 123 456).")
+
+
+def check_email(value):
+    """(normalised, error)."""
+    if not isinstance(value, str):
+        return None, BAD_EMAIL
+    value = value.strip()
+    if value and (len(value) > 254 or not EMAIL.match(value)):
+        return None, BAD_EMAIL
+    return value, None
+
+
+def check_phone(value):
+    if not isinstance(value, str):
+        return None, BAD_PHONE
+    if not value.strip():
+        return "", None
+    try:
+        return normalise_phone(value), None
+    except InvalidPhone:
+        return None, BAD_PHONE
+
+
+def check_text(value, limit, label, required=False):
+    if not isinstance(value, str) or len(value) > limit or \
+            any(ord(c) < 32 and c not in "\n" for c in value):
+        return None, f"{label} : texte de {limit} caractères au plus."
+    value = value.strip()
+    if required and not value:
+        return None, f"{label} : obligatoire."
+    return value, None
