@@ -50,6 +50,10 @@ _ACTIONS = {
     "questionnaire_template": ("view", "edit", "delete", "add"),
     # configure: a cabinet's appointment types and questionnaire auto-send rules
     "appointment": ("view", "edit", "add", "cancel", "complete", "configure"),
+    # payments (issue #9, P2): care items (view, add, edit, delete), paying online
+    # (pay), and the payment provider's signed callback (callback: Everyone, the
+    # HMAC signature is the credential)
+    "payment": ("view", "add", "edit", "delete", "pay", "callback"),
     "professional": ("view", "edit"),
     "delegation": ("view", "add", "accept", "end", "cancel", "expire"),
     # enter: fill in procedures in the space; sign: sign them (members by role)

@@ -32,6 +32,9 @@ def includeme(config):
     config.include("cabinet.views.appointments")          # issue #5: appointments
     config.include("cabinet.views.appointment_settings")  # types, auto-send rules
     config.include("cabinet.views.patient_appointments")  # issue #9, P1: .ics, feed
+    config.include("cabinet.payment_provider")            # issue #9, P2: payments
+    config.include("cabinet.views.care_items")
+    config.include("cabinet.views.payments")
     config.include("cabinet.views.questionnaire_templates")  # issue #5, Q1
     config.include("cabinet.views.questionnaire_template_pages")
     config.include("cabinet.views.questionnaire_responses")  # issue #5, Q2-Q5

@@ -19,6 +19,7 @@ AREA_PARTS = (
     "cabinet.views.documents_openapi",        # documents (C1, C2, C3, C5)
     "cabinet.views.appointments_openapi",     # appointments, types, auto-send rules
     "cabinet.views.patient_appointments",     # issue #9, P1: .ics, calendar feed
+    "cabinet.views.payments_openapi",         # issue #9, P2: payments
     "cabinet.views.signatures",               # signature evidence (C4)
     "cabinet.views.questionnaire_templates",  # templates (Q1), FHIR Questionnaire
     "cabinet.views.questionnaire_responses",  # responses (Q2-Q5)
