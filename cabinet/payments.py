@@ -125,25 +125,33 @@ def is_overdue(row, today):
 
 
 def _open_items(session, patient_id, care_item_id=None):
-    """(id, title, due, paid) of the record's care items still owing, oldest due
-    date first: read from the database (after the lock, what others committed)."""
+    """The record's care items still owing, oldest due date first: read from the
+    database (after the lock, what others committed)."""
     conditions = [_items.c.patient_id == patient_id,
                   _items.c.amount_due > _items.c.amount_paid]
     if care_item_id is not None:
         conditions.append(_items.c.id == care_item_id)
     return session.execute(
-        select(_items.c.id, _nodes.c.title, _items.c.amount_due, _items.c.amount_paid)
+        select(_items.c.id, _nodes.c.title, _items.c.amount_due, _items.c.amount_paid,
+               _items.c.due_date)
         .select_from(_items.join(_nodes, _nodes.c.id == _items.c.id))
         .where(*conditions)
         .order_by(_items.c.due_date.is_(None), _items.c.due_date, _items.c.care_date,
                   _items.c.id)).all()
 
 
-def payable(session, patient, item=None):
-    """What may be paid now on ``patient``'s record (or on one of its care items):
-    what is still due."""
-    rows = _open_items(session, patient.id, item.id if item is not None else None)
-    return sum((row.amount_due - row.amount_paid for row in rows), ZERO)
+def due_now(rows, today):
+    """What may be paid now of ``rows`` (care items): what is still due on them. The
+    one rule of it, for the page's pre-filled amount, the check of a new payment and
+    its approval (an "only due installments" switch would keep here the rows whose
+    due date has come)."""
+    return sum((remaining(row) for row in rows), ZERO)
+
+
+def payable(request, patient, item=None):
+    """What may be paid now on ``patient``'s record (or on one of its care items)."""
+    rows = _open_items(request.dbsession, patient.id, item.id if item is not None else None)
+    return due_now(rows, request.registry.getUtility(IClock).today())
 
 
 def balance(session, patient):
@@ -154,10 +162,18 @@ def balance(session, patient):
     return Decimal(due).quantize(CENTS), Decimal(paid).quantize(CENTS)
 
 
-def payments_of(session, patient, limit=20):
-    return list(session.scalars(select(OnlinePayment).where(
-        OnlinePayment.patient_id == patient.id)
-        .order_by(OnlinePayment.created.desc(), OnlinePayment.id.desc()).limit(limit)))
+def payments_of(session, patients, limit=5):
+    """{record id: its last ``limit`` online payments, newest first} (one query)."""
+    found = {patient.id: [] for patient in patients}
+    if not found:
+        return found
+    for payment in session.scalars(select(OnlinePayment).where(
+            OnlinePayment.patient_id.in_(list(found)))
+            .order_by(OnlinePayment.created.desc(), OnlinePayment.id.desc())
+            .limit(200)):
+        if len(found[payment.patient_id]) < limit:
+            found[payment.patient_id].append(payment)
+    return found
 
 
 # -- paying ----------------------------------------------------------------------------
@@ -177,7 +193,7 @@ def check_payment(request, patient, item, raw_amount, raw_email=None):
     if not email and "email" not in problems:
         problems["email"] = EMAIL_REQUIRED
     amount = parse_amount(raw_amount)
-    due = payable(request.dbsession, patient, item)
+    due = payable(request, patient, item)
     if amount is None:
         problems["amount"] = AMOUNT_INVALID
     elif amount <= 0:
@@ -254,7 +270,7 @@ def process_callback(request, data):
                          "la banque.")
         return Outcome("declined", payment, payment.message)
     open_items = _open_items(session, patient.id, payment.care_item_id)
-    due = sum((row.amount_due - row.amount_paid for row in open_items), ZERO)
+    due = due_now(open_items, request.registry.getUtility(IClock).today())
     if payment.amount > due:
         payment.state = "refused"
         payment.message = (f"Refusé : le montant dépasse ce qui reste dû "

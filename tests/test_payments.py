@@ -349,3 +349,22 @@ def test_the_page_works_at_phone_width_markup(lea):
     page = lea.get("/@@my-payments")
     assert page.html.select_one("meta[name=viewport]") is not None
     assert page.html.select_one("label[for=amount-leroy]") is not None
+
+
+def test_the_pages_query_count_does_not_grow_with_the_items(lea_api, api, demo):
+    from tests.views.test_query_budget import selects, statements
+    engine = demo.registry["db_engine"]
+
+    def cost():
+        with statements(engine) as seen:
+            lea_api.get("/@my-payments")
+        return len(selects(seen))
+
+    before = cost()
+    staff = api("dr.martin")
+    for n in range(5):
+        staff.post(HUGO + "/payments", {"@type": "CareItem", "title": f"Soin {n}",
+                                        "amount_due": "10"}, status=201)
+    for _ in range(3):
+        lea_api.post(LEROY + "/@pay", {"amount": "1"}, status=201)
+    assert cost() == before

@@ -13,10 +13,10 @@ from pyramid.authorization import Allow, Everyone
 from pyramid.httpexceptions import HTTPSeeOther, HTTPUnprocessableEntity
 
 from cabinet import audit, errors
-from cabinet.interfaces import ICareItem, IClock, IPatient, ISite
+from cabinet.interfaces import ICareItem, IClock, INode, IPatient, ISite
 from cabinet.payment_provider import BadCallback, get_provider
 from cabinet.payments import (
-    ZERO, care_items, check_payment, create_payment, euros, is_overdue, money, payable,
+    ZERO, care_items, check_payment, create_payment, due_now, euros, is_overdue, money,
     payment_records, payments_of, process_callback, remaining,
 )
 from .base import isoformat, json_body, node_url
@@ -31,6 +31,7 @@ def records_data(request, records):
     be paid now, whether an e-mail is still needed, the last payments."""
     rows = care_items(request, [r.path for r in records])
     today = request.registry.getUtility(IClock).today()
+    last_payments = payments_of(request.dbsession, records)
     out = []
     for record in records:
         mine = [row for row in rows if row.patient_id == record.id]
@@ -41,10 +42,10 @@ def records_data(request, records):
             "overdue": [row for row in mine if is_overdue(row, today)],
             "due": due, "paid": paid, "remaining": sum((remaining(r) for r in mine),
                                                        start=ZERO),
-            "payable": payable(request.dbsession, record),
+            "payable": due_now(mine, today),
             "can_pay": bool(request.has_permission("payment:pay", record)),
             "email_required": not (record.email or "").strip(),
-            "payments": payments_of(request.dbsession, record, limit=5)})
+            "payments": last_payments[record.id]})
     return out, today
 
 
@@ -179,9 +180,10 @@ def includeme(config):
         renderer="my_payments.jinja2", permission="site:view")
     add(my_payments_json, context=ISite, name="@my-payments", request_method="GET",
         renderer="json", permission="site:view")
+    # on any resource inside a record (as <patient>/@appointments): the record's
+    add(record_payments_json, context=INode, name="@payments", request_method="GET",
+        renderer="json", permission="payment:view")
     for iface in (IPatient, ICareItem):
-        add(record_payments_json, context=iface, name="@payments", request_method="GET",
-            renderer="json", permission="payment:view")
         add(pay_form, context=iface, name="pay", request_method="POST",
             renderer="my_payments.jinja2", permission="payment:pay")
         add(pay_json, context=iface, name="@pay", request_method="POST",
