@@ -61,7 +61,8 @@ def amounts(db, path):
 def history(db, path, action=None):
     with db() as request:
         node_id = request.dbsession.scalar(select(Node.id).where(Node.path == path + "/"))
-        query = select(HistoryEntry).where(HistoryEntry.node_id == node_id)
+        query = select(HistoryEntry).where(HistoryEntry.node_id == node_id) \
+            .order_by(HistoryEntry.id)
         if action:
             query = query.where(HistoryEntry.action == action)
         return [(e.action, e.comment, e.details) for e in request.dbsession.scalars(query)]
