@@ -369,3 +369,9 @@ def test_the_pages_query_count_does_not_grow_with_the_items(lea_api, api, demo):
     for _ in range(3):
         lea_api.post(LEROY + "/@pay", {"amount": "1"}, status=201)
     assert cost() == before
+
+
+def test_the_home_page_links_to_my_payments(lea):
+    home = lea.get("/")
+    link = home.html.find("a", string="Mes paiements")
+    assert link["href"].endswith("/@@my-payments")

@@ -152,7 +152,8 @@ def test_the_patient_pages(person, axe_source):
                       ("document (patient)", DOCUMENT),
                       ("patient questionnaires", f"{LEROY}/@@patient-questionnaires"),
                       ("questionnaire to fill", QUESTIONNAIRE),
-                      ("patient appointments", "/@@my-appointments")):
+                      ("patient appointments", "/@@my-appointments"),
+                      ("patient payments", "/@@my-payments")):
         response = page.goto(url)
         assert response.status == 200, (url, response.status)
         check(page, axe_source, found, name)
@@ -187,6 +188,7 @@ def test_the_staff_pages(person, axe_source):
                       ("questionnaire (staff)", f"{LEROY}/questionnaires/satisfaction"),
                       ("questionnaire templates", f"{PARC}/questionnaire-templates"),
                       ("agenda", f"{PARC}/@@appointments"),
+                      ("payments (staff)", f"{LEROY}/payments"),
                       ("secretaries", "/professionals/martin/delegations")):
         response = page.goto(url)
         assert response.status == 200, (url, response.status)
