@@ -180,7 +180,8 @@ def payments_of(session, patients, limit=5):
 
 def check_payment(request, patient, item, raw_amount, raw_email=None):
     """(amount, email) or 422 with the field's message in French: the amount up to
-    what is due, the receipt's address (the record's, else the one given)."""
+    what is due, the receipt's address (the record's, else the one given with the
+    payment: required)."""
     problems = {}
     email = (patient.email or "").strip()
     if not email and isinstance(raw_email, str) and raw_email.strip():
@@ -210,21 +211,16 @@ def check_payment(request, patient, item, raw_amount, raw_email=None):
 
 
 def create_payment(request, patient, item, amount, email):
-    """A pending payment; the address given is kept on the record when it had
-    none (P4: the record's e-mail receives the receipts)."""
-    session = request.dbsession
-    if not (patient.email or "").strip():
-        patient.email = email
-        _history(request, patient, "edit", actor=request.identity,
-                 details={"fields": ["email"]})
+    """A pending payment. The receipt's address is kept on the payment, never
+    written into the record (P4: the record changes only when staff accept)."""
     payment = OnlinePayment(
         reference=secrets.token_urlsafe(24), patient_id=patient.id,
         care_item_id=item.id if item is not None else None,
         user_id=request.identity.id if request.identity is not None else None,
         amount=amount, email=email, state="pending",
         created=request.registry.getUtility(IClock).now())
-    session.add(payment)
-    session.flush()
+    request.dbsession.add(payment)
+    request.dbsession.flush()
     return payment
 
 

@@ -211,20 +211,31 @@ def test_bad_amounts_are_refused_with_a_clear_message_and_nothing_changes(
     assert payments(db) == [] and outbox(registry) == []
 
 
-def test_an_email_is_required_before_paying(lea, lea_api, db):
+def test_an_email_is_required_before_paying(lea, lea_api, db, registry, testapp):
+    """Hugo's record has no e-mail: the API refuses without one, the page asks for it
+    (pre-filled with the account's); the address goes with the payment (the receipt
+    goes there), the record is not changed (P4: staff accept changes)."""
     refused = lea_api.post(HUGO + "/@pay", {"amount": "80"}, status=422)
     assert "adresse e-mail est obligatoire" in refused.json["message"]
-    answer = pay_from_page(lea, "hugo-leroy", amount="80")
+    lea_api.post(HUGO + "/@pay", {"amount": "80", "email": "pas une adresse"}, status=422)
+    page = lea.get("/@@my-payments")
+    field = record_section(page, "hugo-leroy").select_one("input[name=email]")
+    assert field["value"] == "lea.leroy@example.org"
+    answer = pay_from_page(lea, "hugo-leroy", amount="80", email="")
     assert answer.status_int == 422
     assert "obligatoire" in record_section(answer, "hugo-leroy").select_one(
         ".field-error").text
     assert payments(db) == []
-    answer = pay_from_page(lea, "hugo-leroy", amount="80", email="lea@example.org")
+    answer = pay_from_page(lea, "hugo-leroy", amount="80", email="parents@example.org")
     assert answer.status_int == 303
+    assert payments(db) == [("pending", Decimal("80.00"))]
+    provider_form(lea.get(answer.location)).submit("decision", value="approve")
+    [mail] = outbox(registry)
+    assert mail.recipients == ["parents@example.org"] and "Hugo Leroy" in mail.body
     with db() as request:
         assert request.dbsession.scalar(select(Patient.email).where(
-            Patient.path == HUGO + "/")) == "lea@example.org"
-    assert payments(db) == [("pending", Decimal("80.00"))]
+            Patient.path == HUGO + "/")) == ""
+    assert [a for a, _c, _d in history(db, HUGO)] == ["payment"]
 
 
 def test_json_payment_then_signed_callback_replayed_and_forged(lea_api, testapp, registry,

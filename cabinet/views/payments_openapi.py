@@ -25,8 +25,8 @@ def openapi_parts(_op, _json, _errors, PATH):
         "/{path}/@pay": {"post": _op(
             "Pay online (the patient or a guardian): on a record, its balance; on a "
             "care item, that item. Any amount above zero up to what is due; an e-mail "
-            "for the receipt is required (the record's, else 'email', then kept on "
-            "the record). Answers the pending payment and the provider's page to send "
+            "for the receipt is required (the record's, else 'email', kept with the "
+            "payment only). Answers the pending payment and the provider's page to send "
             "the payer to (redirect_url); 422 with a French message otherwise",
             {"201": _json("PendingPayment"), **_errors(400, 401, 403, 404, 422)},
             body="Pay", params=[PATH])},
