@@ -49,7 +49,8 @@ FIELD_TITLES = {
     "role": "Rôle", "activation_deadline": "Date limite d'activation",
     "delegate_name": "Secrétaire", "matricule": "Matricule",
     "start": "Début", "end": "Fin", "place": "Lieu",
-    "care_date": "Date du soin", "due_date": "Échéance",
+    "care_date": "Date du soin", "due_date": "Échéance", "amount_due": "Montant dû",
+    "amount_paid": "Montant réglé", "remaining": "Reste dû",
     # a patient's parents and financial guarantor, and the access of a minor's
     # representatives (shown on the record, to staff and to the patient: issue #8)
     **{f"{who}_{field}": f"{title} : {what}"

@@ -328,10 +328,15 @@ def test_staff_record_care_items_in_json_and_on_the_page(demo, api, testapp, db)
     staff.patch(created["@id"], {"amount_paid": "10"}, status=200)
     assert amounts(db, LEROY + "/payments/radiographie")[1] == Decimal("10.00")
     staff.delete(LEROY + "/payments/consultation", status=409)   # paid: kept
+    staff.delete(created["@id"] + "-absent", status=404)
     # the page's form
     login(testapp, "dr.martin")
     page = testapp.get(LEROY + "/payments", headers={"Accept": "text/html"})
     assert "Détartrage" in page.text and "Nouvelle prestation" in page.text
+    item = testapp.get(LEROY + "/payments/detartrage", headers={"Accept": "text/html"})
+    fields = item.html.select_one("dl.fields").get_text(" ", strip=True)
+    assert "Montant dû 60,00 €" in fields and "Reste dû 40,00 €" in fields
+    assert "Échéance" in fields
     form = last_form(page)
     form["title"], form["amount_due"], form["due_date"] = "Empreinte", "12,00", "2026-02-01"
     shown = form.submit().follow(headers={"Accept": "text/html"})

@@ -78,6 +78,19 @@ class CareItemHooks(ContentHooks):
                      "remaining": money(remaining(node)),
                      "overdue": is_overdue(node, today), "currency": "EUR"})
 
+    def page(self, request, node):
+        """The generic page, with the amounts among the fields."""
+        if request.__dict__.get("_care_item_page"):
+            return None
+        request.__dict__["_care_item_page"] = True
+        from pyramid.renderers import render_to_response
+        from .content import node_page
+        data = node_page(node, request)
+        data["fields"].update({"amount_due": euros(node.amount_due),
+                               "amount_paid": euros(node.amount_paid),
+                               "remaining": euros(remaining(node))})
+        return render_to_response("node.jinja2", data, request=request)
+
     def deleting(self, request, node):
         if request.dbsession.scalar(select(OnlinePayment.id).where(
                 OnlinePayment.care_item_id == node.id,
