@@ -59,8 +59,9 @@ def parse_amount(raw):
         value = Decimal(text)
     except InvalidOperation:
         return None
-    if not value.is_finite() or value != value.quantize(CENTS, rounding=ROUND_HALF_UP) \
-            or abs(value) > MAX_AMOUNT:
+    # finite and in range first: quantizing 1e999 would raise
+    if not value.is_finite() or abs(value) > MAX_AMOUNT \
+            or value != value.quantize(CENTS, rounding=ROUND_HALF_UP):
         return None
     return value.quantize(CENTS)
 
@@ -159,7 +160,7 @@ def balance(session, patient):
         select(func.coalesce(func.sum(_items.c.amount_due), 0),
                func.coalesce(func.sum(_items.c.amount_paid), 0))
         .where(_items.c.patient_id == patient.id)).one()
-    return Decimal(due).quantize(CENTS), Decimal(paid).quantize(CENTS)
+    return (Decimal(str(due)).quantize(CENTS), Decimal(str(paid)).quantize(CENTS))
 
 
 def payments_of(session, patients, limit=5):
@@ -282,9 +283,13 @@ def process_callback(request, data):
     for row in open_items:
         if left <= 0:
             break
-        part = min(left, row.amount_due - row.amount_paid)
+        part = min(left, remaining(row))
+        if part <= 0:
+            continue
+        # the new total computed here, exactly (the rows were read under the lock):
+        # no SQL arithmetic, which SQLite would do in floating point
         session.execute(update(_items).where(_items.c.id == row.id)
-                        .values(amount_paid=_items.c.amount_paid + part))
+                        .values(amount_paid=row.amount_paid + part))
         spread.append({"item": row.title, "amount": money(part)})
         left -= part
     payment.state, payment.message = "approved", "Paiement accepté."

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from cabinet.interfaces import IPaymentProvider
 from cabinet.models import CareItem, HistoryEntry, Node, OnlinePayment, Patient
 from cabinet.payment_provider import SIGNATURE_HEADER
+from cabinet.payments import parse_amount
 from tests.conftest import Api, login
 from tests.test_appointments import patient_token
 
@@ -391,3 +392,19 @@ def test_the_home_page_links_to_my_payments(lea):
     home = lea.get("/")
     link = home.html.find("a", string="Mes paiements")
     assert link["href"].endswith("/@@my-payments")
+
+
+@pytest.mark.parametrize("body, status", [
+    ({"amount": True}, 422), ({"amount": None}, 422), ({"amount": [1]}, 422),
+    ({"amount": "1e999"}, 422), ({"amount": "Infinity"}, 422), ({}, 422),
+    ([1], 400), ({"amount": 40.5}, 201), ({"amount": 40}, 201),
+    ({"amount": " 12,30 € "}, 201),
+])
+def test_json_amounts_of_every_kind(lea_api, db, body, status):
+    response = lea_api.post(LEROY + "/@pay", body, status=status)
+    if status == 201:
+        assert parse_amount(response.json["amount"]) == parse_amount(
+            body["amount"] if not isinstance(body["amount"], str) else "12.30")
+        assert payments(db) == [("pending", parse_amount(response.json["amount"]))]
+    else:
+        assert payments(db) == []
