@@ -11,7 +11,8 @@ def _settings_from_environment(settings):
                           ("CABINET_SESSION_SECRET", "cabinet.session_secret"),
                           ("CABINET_SIGNING_KEY_SECRET", "cabinet.signing_key_secret"),
                           ("CABINET_MAIL_PASSWORD", "mail.password"),
-                          ("CABINET_REGISTRY_TOKEN", "cabinet.registry.token")):
+                          ("CABINET_REGISTRY_TOKEN", "cabinet.registry.token"),
+                          ("CABINET_PAYMENTS_SECRET", "cabinet.payments.secret")):
         if os.environ.get(variable):
             settings[key] = os.environ[variable]
     return settings

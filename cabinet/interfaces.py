@@ -38,6 +38,10 @@ class IAppointment(INode):
     """An appointment of a patient with a practitioner (issue #5)."""
 
 
+class ICareItem(INode):
+    """A care item ("prestation") a patient owes the cabinet for (issue #9, P2)."""
+
+
 class IProfessional(INode):
     """A health professional."""
 
@@ -137,3 +141,22 @@ class IBlobStorage(Interface):
         """Remove committed files whose hash is not in ``referenced`` and temporary
         files left by interrupted commits, both once older than the grace period;
         return what was done (a dict of lists)."""
+
+
+class IPaymentProvider(Interface):
+    """The online payment provider (issue #9, P2; cabinet/payment_provider.py): the
+    payer is sent to the provider's page, and the provider calls Cabinet back with
+    the outcome, signed with HMAC-SHA256 (secret ``cabinet.payments.secret``)."""
+
+    def start(request, payment, callback_url, return_url):
+        """The URL of the provider's page where the payer pays ``payment`` (an
+        OnlinePayment, pending); the provider posts the outcome to
+        ``callback_url`` and sends the payer back to ``return_url``."""
+
+    def sign(body):
+        """The signature (hex) of a callback's raw ``body`` (bytes)."""
+
+    def parse_callback(request):
+        """``{"reference", "status" ("approved" or "declined"), "amount" (str)}``
+        from a callback request whose signature holds; raises
+        cabinet.payment_provider.BadCallback otherwise."""

@@ -53,6 +53,10 @@ _ACTIONS = {
     # messaging (issue #9, P3): view the conversation; send as the patient's side;
     # reply as the cabinet's (and its console); configure its reply templates (K3)
     "message": ("view", "send", "reply", "configure"),
+    # payments (issue #9, P2): care items (view, add, edit, delete), paying online
+    # (pay), and the payment provider's signed callback (callback: Everyone, the
+    # HMAC signature is the credential)
+    "payment": ("view", "add", "edit", "delete", "pay", "callback"),
     "professional": ("view", "edit"),
     "delegation": ("view", "add", "accept", "end", "cancel", "expire"),
     # enter: fill in procedures in the space; sign: sign them (members by role)

@@ -186,15 +186,16 @@ def test_filter_by_type_and_state(world, api):
     base = f"/@search?path={PARC}&sort_on=path"
     patient = f"{PARC}/patients/leroy"
     # everything she may see in the cabinet: her record, her appointments, sent and
-    # signed documents, questionnaires once sent (not pending ones, not withdrawn
-    # documents)
+    # signed documents, her care items (issue #9, P2), questionnaires once sent (not
+    # pending ones, not withdrawn documents)
     everything = leroy.get(base)
     assert ids(everything) == [url(patient)] + [url(f"{patient}/{p}") for p in (
         "appointments/consultation-a-venir", "appointments/controle-annule",
         "appointments/controle-passe",
-        "documents/consentement", "documents/radio", "questionnaires/anamnese",
+        "documents/consentement", "documents/radio", "payments/consultation",
+        "payments/couronne", "payments/detartrage", "questionnaires/anamnese",
         "questionnaires/satisfaction", "questionnaires/suivi")]
-    assert everything.json["items_total"] == 9
+    assert everything.json["items_total"] == 12
 
     docs = leroy.get(base + "&portal_type=Document")
     assert ids(docs) == [url(f"{patient}/documents/consentement"),

@@ -5,6 +5,8 @@ from .meta import (  # noqa: F401
     Base, get_engine, get_session_factory, get_tm_session, joined_text,
 )
 from .users import ApiToken, Group, GroupMember, User  # noqa: F401
+# issue #9, P2: first, so that the names below include the CareItem content type
+from .payments import CareItem, OnlinePayment  # noqa: F401
 from .nodes import (  # noqa: F401
     CONTENT_TYPES, SEARCHABLE_TYPES, Appointment, Cabinet, Delegation, Document, Folder,
     Mandate,

@@ -201,7 +201,7 @@ class Patient(Node):
     workflow_name = "patient"
     permission_prefix = "patient"
     subfolders = {"documents": "Document", "questionnaires": "QuestionnaireResponse",
-                  "appointments": "Appointment"}
+                  "appointments": "Appointment", "payments": "CareItem"}
     fields = ("first_name", "last_name", "birth_date", "phone", "email", "address",
               "parent1_first_name", "parent1_last_name", "parent1_birth_date",
               "parent1_phone", "parent2_first_name", "parent2_last_name",

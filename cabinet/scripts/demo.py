@@ -325,6 +325,31 @@ def _appointments_demo(request, cabinet, professionals, today):
     session.flush()
 
 
+#: issue #9, P2: care items (patient, name, label, days from today of the care, of
+#: the due date, amount due, amount paid): one overdue, one paid, one still to come
+DEMO_CARE_ITEMS = (
+    ("leroy", "detartrage", "Détartrage", -40, -10, "60.00", "20.00"),     # overdue
+    ("leroy", "consultation", "Consultation de contrôle", -20, -5, "45.00", "45.00"),
+    ("leroy", "couronne", "Couronne céramique (1re échéance)", -3, 27, "250.00", "0.00"),
+    ("hugo-leroy", "bilan-ortho", "Bilan orthodontique", -30, -2, "80.00", "0.00"),
+    ("hugo-leroy", "scellement", "Scellement de sillons", -15, 15, "35.00", "35.00"),
+)
+
+
+def _payments_demo(request, cabinet, today):
+    """A few care items of Léa Leroy (whose record has her e-mail) and of Hugo."""
+    from decimal import Decimal
+    patients = cabinet["patients"]
+    for patient_name, name, title, cared, due, amount_due, paid in DEMO_CARE_ITEMS:
+        patient = patients[patient_name]
+        if patient_name == "leroy" and not patient.email:
+            patient.email = "lea.leroy@example.org"
+        _child(request, patient["payments"], "CareItem", name, title,
+               patient_id=patient.id, care_date=today + timedelta(days=cared),
+               due_date=today + timedelta(days=due), amount_due=Decimal(amount_due),
+               amount_paid=Decimal(paid))
+
+
 def load_demo(request):
     session = request.dbsession
     root = ensure_site(request)
@@ -430,6 +455,7 @@ def load_demo(request):
     _appointments_demo(request, parc, {"martin": pro_martin, "weber": pro_weber}, today)
     from cabinet.messages_demo import messages_demo
     messages_demo(request, parc)     # issue #9, P3: Léa's conversation, reply templates
+    _payments_demo(request, parc, today)   # issue #9, P2
     session.flush()
     # last: the terms of use, accepted by all the demo users created above
     _terms(request, root, admin)

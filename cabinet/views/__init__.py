@@ -35,6 +35,9 @@ def includeme(config):
     config.include("cabinet.views.patient_appointments")  # issue #9, P1: .ics, feed
     config.include("cabinet.views.messages")     # issue #9, P3 (+ console, K3 templates)
     config.include("cabinet.views.notifications")  # issue #9, P7: reminders
+    config.include("cabinet.payment_provider")            # issue #9, P2: payments
+    config.include("cabinet.views.care_items")
+    config.include("cabinet.views.payments")
     config.include("cabinet.views.questionnaire_templates")  # issue #5, Q1
     config.include("cabinet.views.questionnaire_template_pages")
     config.include("cabinet.views.questionnaire_responses")  # issue #5, Q2-Q5

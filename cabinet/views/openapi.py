@@ -21,6 +21,7 @@ AREA_PARTS = (
     "cabinet.views.patient_appointments",     # issue #9, P1: .ics, calendar feed
     "cabinet.views.messages_openapi",         # issue #9, P3: messaging, K3 templates
     "cabinet.views.notifications_openapi",    # issue #9, P7: reminders
+    "cabinet.views.payments_openapi",         # issue #9, P2: payments
     "cabinet.views.signatures",               # signature evidence (C4)
     "cabinet.views.questionnaire_templates",  # templates (Q1), FHIR Questionnaire
     "cabinet.views.questionnaire_responses",  # responses (Q2-Q5)

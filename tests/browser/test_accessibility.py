@@ -158,7 +158,8 @@ def test_the_patient_pages(person, axe_source):
                       ("portal home", "/"), ("my cabinet", "/@@my-cabinet"),
                       ("my information", "/@@my-information"),
                       ("manage patients", "/@@manage-patients"),
-                      ("add a patient", "/@@add-patient")):
+                      ("add a patient", "/@@add-patient"),
+                      ("patient payments", "/@@my-payments")):
         response = page.goto(url)
         assert response.status == 200, (url, response.status)
         check(page, axe_source, found, name)
@@ -193,6 +194,7 @@ def test_the_staff_pages(person, axe_source):
                       ("questionnaire (staff)", f"{LEROY}/questionnaires/satisfaction"),
                       ("questionnaire templates", f"{PARC}/questionnaire-templates"),
                       ("agenda", f"{PARC}/@@appointments"),
+                      ("payments (staff)", f"{LEROY}/payments"),
                       ("secretaries", "/professionals/martin/delegations")):
         response = page.goto(url)
         assert response.status == 200, (url, response.status)

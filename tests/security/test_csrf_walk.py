@@ -27,6 +27,8 @@ NO_SESSION = {
     ("@patient-login", "POST"): "patient login in JSON; answers a bearer token",
     ("logout", "POST"): "logging out cannot act for anyone (ends the session)",
     ("@logout", "POST"): "same, in JSON",
+    ("payment_callback", "POST"): "the payment provider's server-to-server callback: no "
+                                  "session, no cookie used; its HMAC signature is checked",
 }
 #: (context, view name, method) -> why no one can reach its token check in the demo
 UNREACHABLE = {

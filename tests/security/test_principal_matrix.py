@@ -103,6 +103,12 @@ RESOURCES = {
         "view": CABINET | {"guardian"}, "unsafe": CABINET}),
     "minor_appointment": (f"{HUGO}/appointments/controle-hugo", ("PATCH", "place"), {
         "view": CABINET | {"guardian"}, "unsafe": CABINET}),
+    # care items (issue #9, P2): the cabinet records and edits them; the patient and
+    # the guardian of a minor read them (and pay: EXTRA_ACTIONS)
+    "care_item": (f"{LEROY}/payments/couronne", ("PATCH", "title"), {
+        "view": CABINET | {"patient"}, "unsafe": CABINET}),
+    "minor_care_item": (f"{HUGO}/payments/bilan-ortho", ("PATCH", "title"), {
+        "view": CABINET | {"guardian"}, "unsafe": CABINET}),
     # Lena Muller, a minor whose cabinet keeps minors' access off: her guardian sees
     # nothing of her
     "minor_record_no_access": (MULLER, ("PATCH", "title"), {
@@ -173,13 +179,18 @@ ENDPOINTS = {
     f"{LEROY}/documents/devis/@file": CABINET,
     f"{LEROY}/questionnaires/suivi/@fhir": CABINET | {"patient"},
     f"{LEROY}/documents": CABINET | {"patient"},
+    f"{LEROY}/@payments": CABINET | {"patient"},          # issue #9, P2
+    f"{LEROY}/payments": CABINET | {"patient"},
+    f"{LEROY}/payments/detartrage/@payments": CABINET | {"patient"},
     # the minor's, for the guardian where minors' access is on
     f"{HUGO}/@patient-documents": CABINET | {"guardian"},
     f"{HUGO}/@patient-questionnaires": CABINET | {"guardian"},
     f"{HUGO}/@appointments": CABINET | {"guardian"},
+    f"{HUGO}/@payments": CABINET | {"guardian"},
     f"{HUGO}/documents/autorisation/@workflow": CABINET | {"guardian"},
     f"{MULLER}/@patient-documents": CABINET,
     f"{MULLER}/@appointments": CABINET,
+    f"{MULLER}/@payments": CABINET,
     # the cabinet's side only: history, who has access, consoles and settings
     f"{LEROY}/@history": CABINET,
     f"{LEROY}/documents/consentement/@history": CABINET,
@@ -675,6 +686,26 @@ EXTRA_ACTIONS = [
     ("patient", "POST", f"{LEROY}/appointments/consultation-a-venir/@workflow/cancel", {},
      403),
     ("guardian", "POST", f"{HUGO}/appointments/controle-hugo/@workflow/cancel", {}, 403),
+    # payments (P2): the patient and the guardian pay (an amount the rules refuse
+    # here: 422, nothing created), nobody else; the cabinet records care items
+    ("patient", "POST", f"{LEROY}/@pay", {"amount": "1000"}, 422),
+    ("guardian", "POST", f"{HUGO}/@pay", {"amount": "0"}, 422),
+    ("patient", "POST", f"{LEROY}/payments/couronne/@pay", {"amount": "-1"}, 422),
+    ("professional", "POST", f"{LEROY}/@pay", {"amount": "1"}, 403),
+    ("secretary", "POST", f"{LEROY}/@pay", {"amount": "1"}, 403),
+    ("other_patient", "POST", f"{LEROY}/@pay", {"amount": "1"}, 403),
+    ("other_patient", "POST", f"{LEROY}/payments/couronne/@pay", {"amount": "1"}, 403),
+    ("guardian", "POST", f"{LEROY}/@pay", {"amount": "1"}, 403),
+    ("guardian_no_access", "POST", f"{MULLER}/@pay", {"amount": "1"}, 403),
+    ("other_staff", "POST", f"{LEROY}/@pay", {"amount": "1"}, 403),
+    ("patient", "POST", f"{LEROY}/payments",
+     {"@type": "CareItem", "title": "X", "amount_due": "1"}, 403),
+    ("guardian", "POST", HUGO, {"@type": "CareItem", "title": "X", "amount_due": "1"}, 403),
+    ("other_staff", "POST", f"{LEROY}/payments",
+     {"@type": "CareItem", "title": "X", "amount_due": "1"}, 403),
+    ("patient", "PATCH", f"{LEROY}/payments/couronne", {"amount_paid": "250"}, 403),
+    ("patient", "DELETE", f"{LEROY}/payments/couronne", None, 403),
+    ("other_staff", "DELETE", f"{LEROY}/payments/couronne", None, 403),
     # the cabinet's settings: its administrator only
     ("professional", "POST", f"{PARC}/@document-types", {"name": "x", "title": "X"}, 403),
     ("other_staff", "POST", f"{PARC}/@document-types", {"name": "x", "title": "X"}, 403),
@@ -756,7 +787,9 @@ def test_ids_of_another_patient_or_cabinet_are_refused(world, testapp, db):
     # URL: another patient's items, one by one and through the search's path filter
     for principal in ("other_patient", "guardian_no_access", "guardian"):
         for path in (LEROY, f"{LEROY}/documents/consentement",
-                     f"{LEROY}/questionnaires/anamnese", f"{LEROY}/appointments"):
+                     f"{LEROY}/questionnaires/anamnese", f"{LEROY}/appointments",
+                     f"{LEROY}/payments", f"{LEROY}/payments/couronne",
+                     f"{LEROY}/@payments"):
             response = api[principal].get(path, status=403)
             assert "Leroy" not in response.text
         found = api[principal].get(f"/@search?path={LEROY}").json

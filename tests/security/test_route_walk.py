@@ -36,6 +36,9 @@ ALLOWED_ANONYMOUS = {
     ("calendar_feed", "GET"): "/@calendar/<token>.ics, a private calendar feed: the route's "
                               "factory finds the feed by its secret token (404 otherwise), "
                               "whose ACL grants calendar:read to Everyone; no health data",
+    ("payment_callback", "POST"): "/@payment-callback, the payment provider's server calls it "
+                                  "without a session: its HMAC signature (400 otherwise, "
+                                  "nothing changed) is the credential (issue #9, P2)",
 }
 
 

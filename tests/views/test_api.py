@@ -60,6 +60,7 @@ RESOURCES = [
     ("dr.martin", f"{QUESTIONNAIRES}/suivi", "QuestionnaireResponse", "filled", False),
     ("dr.martin", f"{LEROY}/appointments/consultation-a-venir", "Appointment",
      "scheduled", False),
+    ("dr.martin", f"{LEROY}/payments/detartrage", "CareItem", "recorded", False),
     ("dr.martin", f"{PARC}/questionnaire-templates/questionnaire-medical",
      "QuestionnaireTemplate", "active", False),
     ("dr.martin", "/professionals/martin", "Professional", "active", True),
@@ -216,7 +217,7 @@ def test_create_returns_201_with_location(demo, api):
     data = martin.get(location).json
     assert data["birth_date"] == "1970-01-02" and data["title"] == "Jean Dupuis"
     assert {i["id"] for i in data["items"]} == {"appointments", "documents",
-                                                "questionnaires"}
+                                                "payments", "questionnaires"}
     assert martin.get(f"{PARC}/patients").json["items_total"] == 6
 
 
@@ -471,7 +472,8 @@ PAGES = {
     PARC: ("Cabinet dentaire du Parc", "open", "Ouvert", [],
            {f"{PARC}/patients": "5", f"{PARC}/questionnaire-templates": "2"}),
     LEROY: ("Léa Leroy", "active", "Actif", [],
-            {DOCS: "4", QUESTIONNAIRES: "3", f"{LEROY}/appointments": "3"}),
+            {DOCS: "4", QUESTIONNAIRES: "3", f"{LEROY}/appointments": "3",
+             f"{LEROY}/payments": "3"}),
     f"{DOCS}/consentement": ("Consentement éclairé", "sent", "Envoyé", ["withdraw"], {}),
     f"{DOCS}/devis": ("Devis de traitement", "pending", "En attente", ["send"], {}),
     f"{QUESTIONNAIRES}/suivi": ("Suivi post-opératoire", "filled", "Rempli",

@@ -5,7 +5,7 @@ optional file of the blob storage, read_at set when the other side read it); and
 each cabinet's reply templates (title, text, optional file).
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-11-24 21:20:00
 """
 from alembic import op
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = '0016'
-down_revision = '0014'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
