@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import and_, case, func, select, update
 
-from cabinet import errors
+from cabinet import errors, modules
 from cabinet.document_sharing import cabinet_of, patient_of
 from cabinet.interfaces import IBlobStorage, IClock
 from cabinet.message_input import (  # noqa: F401 - the views' names
@@ -39,17 +39,19 @@ EMPTY = "Écrivez un message ou joignez un fichier."
 # -- where: the record, its cabinet, the side of the user ----------------------------
 
 def messaging_open(request, cabinet):
-    """Whether messaging is switched on for ``cabinet`` (K2 module switches plug in
-    here). On until then."""
-    return True
+    """Whether messaging is open to the user in ``cabinet``: always to the cabinet's
+    side (its console); to patients and guardians while the module is on (K2)."""
+    return modules.cabinet_side(request, cabinet) or modules.enabled(cabinet, "messaging")
 
 
 def conversation_of(request, context):
-    """(patient, cabinet) of the conversation ``context`` lies in, or 404."""
+    """(patient, cabinet) of the conversation ``context`` lies in, or 404 (403 where
+    the record's portal is closed: cabinet.modules)."""
     patient = patient_of(context) if hasattr(context, "lineage") else None
     cabinet = cabinet_of(patient) if patient is not None else None
-    if patient is None or cabinet is None or not messaging_open(request, cabinet):
+    if patient is None or cabinet is None:
         raise errors.not_found("Il n'y a pas de messagerie ici.")
+    modules.require(request, cabinet, "messaging", patient=patient)
     if context is not patient and not request.has_permission(context.view_permission,
                                                              context):
         # reached through an item of the record the user may not see (a document not
@@ -201,7 +203,8 @@ def my_conversations(request):
     out = []
     for record in records:
         cabinet = cabinet_of(record)
-        if cabinet is not None and messaging_open(request, cabinet):
+        if cabinet is not None and modules.allows(request, cabinet, "messaging",
+                                                  patient=record):
             out.append((record, unread.get(record.id, 0), last.get(record.id)))
     return out
 

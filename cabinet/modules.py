@@ -9,6 +9,7 @@ cabinet, ``cabinet:view``, passes every check)::
     modules.enabled(cabinet, "payments", minor=True)     # ... and open to guardians
     modules.option(cabinet, "payments", "online_payment")
     modules.require(request, cabinet, "payments", patient=record)   # in a view
+    modules.allows(request, cabinet, "payments", patient=record)    # in a list
 
 ``require`` raises 404 ("this service does not exist for this cabinet") when the
 module is off, or when ``patient`` is a record the user acts for as a guardian
@@ -228,6 +229,17 @@ def require(request, cabinet, name, patient=None, check_minors=True):
         raise errors.not_found(NOT_FOR_MINORS, module=name)
     if portal_closed(request.dbsession, cabinet, patient):
         raise errors.forbidden(PORTAL_CLOSED, reason="inactive_practitioner")
+
+
+def allows(request, cabinet, name, patient=None):
+    """Whether ``require`` would let the user through (for lists: the records a
+    module's page shows)."""
+    from pyramid.httpexceptions import HTTPException
+    try:
+        require(request, cabinet, name, patient=patient)
+    except HTTPException:
+        return False
+    return True
 
 
 # -- the guard on existing resources ----------------------------------------------------------

@@ -23,7 +23,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from sqlalchemy import func, or_, select, update
 
-from cabinet import audit, errors
+from cabinet import audit, errors, modules
 from cabinet.appointments import my_records
 from cabinet.document_sharing import cabinet_of, patient_of
 from cabinet.interfaces import IClock
@@ -81,19 +81,32 @@ def euros(value):
 def payment_records(request, context=None):
     """The patient records the payment pages and API act on, the one place where
     they are found: the record of ``context`` (a record or one of its care items),
-    else every record whose patient or guardian the user is (P8). A check of the
-    cabinet's modules (payments on, minors' access) belongs here: the record's
-    cabinet is ``cabinet_of(record)``."""
+    else every record whose patient or guardian the user is (P8); each as its
+    cabinet's modules allow (payments on, minors' access, an open portal: K2)."""
     if context is not None:
         patient = patient_of(context)
         if patient is None:
             raise errors.not_found("Cette ressource n'est pas un dossier patient.")
+        modules.require(request, cabinet_of(patient), "payments", patient=patient)
         return [patient]
     paths = my_records(request)
     if not paths:
         return []
-    return list(request.dbsession.scalars(
-        select(Patient).where(Patient.path.in_(paths)).order_by(Patient.path)))
+    return [patient for patient in request.dbsession.scalars(
+                select(Patient).where(Patient.path.in_(paths)).order_by(Patient.path))
+            if modules.allows(request, cabinet_of(patient), "payments", patient=patient)]
+
+
+def online_payment(request, patient):
+    """Whether the record's cabinet takes payments online (K2 option)."""
+    return modules.option(cabinet_of(patient), "payments", "online_payment")
+
+
+def only_due_installments(patient):
+    """Whether only the installments whose due date has come may be paid (K2)."""
+    cabinet = cabinet_of(patient)
+    return cabinet is not None and modules.option(cabinet, "payments",
+                                                  "only_due_installments")
 
 
 # -- reading -------------------------------------------------------------------------
@@ -141,18 +154,20 @@ def _open_items(session, patient_id, care_item_id=None):
                   _items.c.id)).all()
 
 
-def due_now(rows, today):
-    """What may be paid now of ``rows`` (care items): what is still due on them. The
-    one rule of it, for the page's pre-filled amount, the check of a new payment and
-    its approval (an "only due installments" switch would keep here the rows whose
-    due date has come)."""
-    return sum((remaining(row) for row in rows), ZERO)
+def due_now(rows, today, only_due=False):
+    """What may be paid now of ``rows`` (care items): what is still due on them, or
+    with ``only_due`` (the cabinet's "only due installments", K2) on those whose due
+    date has come. The one rule of it, for the page's pre-filled amount, the check of
+    a new payment and its approval."""
+    return sum((remaining(row) for row in rows
+                if not only_due or row.due_date is None or row.due_date <= today), ZERO)
 
 
 def payable(request, patient, item=None):
     """What may be paid now on ``patient``'s record (or on one of its care items)."""
     rows = _open_items(request.dbsession, patient.id, item.id if item is not None else None)
-    return due_now(rows, request.registry.getUtility(IClock).today())
+    return due_now(rows, request.registry.getUtility(IClock).today(),
+                   only_due_installments(patient))
 
 
 def balance(session, patient):
@@ -267,7 +282,8 @@ def process_callback(request, data):
                          "la banque.")
         return Outcome("declined", payment, payment.message)
     open_items = _open_items(session, patient.id, payment.care_item_id)
-    due = due_now(open_items, request.registry.getUtility(IClock).today())
+    due = due_now(open_items, request.registry.getUtility(IClock).today(),
+                  only_due_installments(patient))
     if payment.amount > due:
         payment.state = "refused"
         payment.message = (f"Refusé : le montant dépasse ce qui reste dû "

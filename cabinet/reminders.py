@@ -22,6 +22,7 @@ from datetime import datetime, time, timedelta, timezone
 
 from sqlalchemy import or_, select
 
+from cabinet import modules
 from cabinet.appointments import Invalid, local_now, zone
 from cabinet.interfaces import IClock
 from cabinet.models import (
@@ -162,6 +163,21 @@ def _describe(session, appointment):
                          practitioner.title if practitioner else "")
 
 
+def portal_off(session, appointment, patient):
+    """Why the cabinet's portal reminds nobody of ``appointment``, or None: its
+    appointments module is off, or the patient's practitioners all left the portal
+    (cabinet.modules, K1/K2)."""
+    cabinet = session.get(Cabinet, appointment.cabinet_id) if appointment.cabinet_id \
+        else None
+    if cabinet is None:
+        return None
+    if not modules.enabled(cabinet, "appointments"):
+        return "Le cabinet n'offre plus les rendez-vous sur le portail."
+    if patient is not None and modules.portal_closed(session, cabinet, patient):
+        return "Le praticien n'utilise plus le portail."
+    return None
+
+
 # -- who is reminded ---------------------------------------------------------------------
 
 def recipients(request, patient):
@@ -228,7 +244,7 @@ def queue_due(request):
     queued = 0
     for appointment in candidate_appointments(request, now):
         patient = session.get(Patient, appointment.patient_id)
-        if patient is None:
+        if patient is None or portal_off(session, appointment, patient):
             continue
         text = None
         for user_id in recipients(request, patient):
@@ -267,6 +283,9 @@ def stale_reason(request, row):
         return "Rendez-vous annulé."
     if appointment.start is None or appointment.start <= local_now(request):
         return "Rendez-vous passé."
+    off = portal_off(session, appointment, session.get(Patient, appointment.patient_id))
+    if off:
+        return off
     parts = row.dedup_key.split(":")
     if len(parts) != 6 or parts[2] != f"{appointment.start:%Y%m%d%H%M}":
         return "Rendez-vous déplacé."

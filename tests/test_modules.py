@@ -52,7 +52,8 @@ def test_settings_show_contact_practitioners_and_modules(admin):
     assert set(data["modules"]) == {"appointments", "messaging", "imaging", "payments",
                                     "documents", "questionnaires"}
     assert all(m["enabled"] for m in data["modules"].values())
-    assert data["modules"]["payments"] == {"enabled": True, "minors_access": False,
+    # the demo cabinet opens payments to the guardians of minors (Hugo's care items)
+    assert data["modules"]["payments"] == {"enabled": True, "minors_access": True,
                                            "online_payment": True,
                                            "only_due_installments": False}
     assert data["can_edit"] is True
@@ -217,7 +218,7 @@ def test_questionnaires_off(admin, martin, lea):
 
 @pytest.mark.parametrize("module, link, where", [
     ("payments", "payments", "buttons"), ("messaging", "messages", "buttons"),
-    ("imaging", "imaging", "menu")])
+    ("appointments", "notifications", "menu")])
 def test_modules_of_other_parts_appear_by_their_switch(admin, lea, module, link, where):
     assert any(item["id"] == link for item in lea.get("/@portal").json[where])
     switch(admin, **{module: {"enabled": False}})
@@ -225,11 +226,12 @@ def test_modules_of_other_parts_appear_by_their_switch(admin, lea, module, link,
 
 
 def test_minors_access_for_payments_is_respected_for_guardians(admin, lea):
+    switch(admin, payments={"minors_access": False})       # the default; the demo's on
     lea.post(f"{HUGO}/@portal-switch")
     home = lea.get("/@portal").json
     assert home["current"]["title"] == "Hugo Leroy"
     assert home["current"]["relation"] == "guardian"
-    assert home["modules"]["payments"] is False            # off for minors by default
+    assert home["modules"]["payments"] is False            # off for minors
     assert home["modules"]["documents"] is True             # Hugo's record opens them
     switch(admin, payments={"minors_access": True})
     assert lea.get("/@portal").json["modules"]["payments"] is True

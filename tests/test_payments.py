@@ -16,7 +16,7 @@ from cabinet.interfaces import IPaymentProvider
 from cabinet.models import CareItem, HistoryEntry, Node, OnlinePayment, Patient
 from cabinet.payment_provider import SIGNATURE_HEADER
 from cabinet.payments import parse_amount
-from tests.conftest import Api, login
+from tests.conftest import Api, last_form, login
 from tests.test_appointments import patient_token
 
 PARC = "/cabinets/parc"
@@ -140,10 +140,6 @@ def test_staff_see_a_records_payments_and_another_patient_sees_nothing(demo, api
 
 
 # -- paying -----------------------------------------------------------------------------
-
-def last_form(page):
-    return page.forms[max(page.forms)]
-
 
 def provider_form(page):
     return next(f for f in page.forms.values() if f.action.endswith("/@@fake-payment"))

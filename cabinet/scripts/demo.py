@@ -337,8 +337,12 @@ DEMO_CARE_ITEMS = (
 
 
 def _payments_demo(request, cabinet, today):
-    """A few care items of Léa Leroy (whose record has her e-mail) and of Hugo."""
+    """A few care items of Léa Leroy (whose record has her e-mail) and of Hugo, whose
+    guardian pays them: the cabinet opens payments to the guardians of minors (K2)."""
     from decimal import Decimal
+    from cabinet import modules
+    if not modules.option(cabinet, "payments", "minors_access"):
+        modules.update(cabinet, {"payments": {"minors_access": True}})
     patients = cabinet["patients"]
     for patient_name, name, title, cared, due, amount_due, paid in DEMO_CARE_ITEMS:
         patient = patients[patient_name]

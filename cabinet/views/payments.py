@@ -17,7 +17,8 @@ from cabinet.interfaces import ICareItem, IClock, INode, IPatient, ISite
 from cabinet.payment_provider import BadCallback, get_provider
 from cabinet.payments import (
     ZERO, care_items, check_payment, create_payment, due_now, euros, is_overdue, money,
-    payment_records, payments_of, process_callback, remaining,
+    online_payment, only_due_installments, payment_records, payments_of,
+    process_callback, remaining,
 )
 from .base import isoformat, json_body, node_url
 
@@ -42,8 +43,9 @@ def records_data(request, records):
             "overdue": [row for row in mine if is_overdue(row, today)],
             "due": due, "paid": paid, "remaining": sum((remaining(r) for r in mine),
                                                        start=ZERO),
-            "payable": due_now(mine, today),
-            "can_pay": bool(request.has_permission("payment:pay", record)),
+            "payable": due_now(mine, today, only_due_installments(record)),
+            "can_pay": bool(request.has_permission("payment:pay", record))
+                       and online_payment(request, record),
             "email_required": not (record.email or "").strip(),
             "payments": last_payments[record.id]})
     return out, today
@@ -105,6 +107,9 @@ def record_payments_json(context, request):
 def _scope(request, context):
     """(record, care item or None) that a payment on ``context`` pays."""
     record = payment_records(request, context)[0]
+    if not online_payment(request, record):
+        raise errors.not_found("Votre cabinet ne propose pas le paiement en ligne.",
+                               module="payments")
     return record, (context if ICareItem.providedBy(context) else None)
 
 

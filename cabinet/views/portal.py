@@ -19,6 +19,7 @@ from cabinet import errors, modules
 from cabinet.appointments import patient_appointments
 from cabinet.calendars import map_url
 from cabinet.documents import patient_documents
+from cabinet.i18n import N_
 from cabinet.interfaces import IPatient, ISite
 from cabinet.models import AppointmentType
 from cabinet.portal import choose, current, module_on, open_records, records
@@ -30,9 +31,9 @@ from .content import ContentHooks, add_content_hooks
 PORTAL_ONLY_ROLES = frozenset({"authenticated", "patient", "guardian",
                                "questionnaire_guardian", "shared_patient",
                                "shared_guardian"})
-#: the portal's pages built by other parts (payments, messaging, imaging, reminders)
+#: the portal's pages built by other parts (payments, messaging, reminders)
 ELSEWHERE = {"payments": "/@@my-payments", "messaging": "/@@my-messages",
-             "imaging": "/@@my-imaging", "notifications": "/@@my-notifications"}
+             "notifications": "/@@my-notifications"}
 
 
 def portal_only(request):
@@ -78,22 +79,24 @@ def links(request, record):
     on = {name: module_on(record, name) for name in modules.MODULES}
     buttons, menu = [], []
     if on["appointments"]:
-        buttons.append(("appointments", "Mes rendez-vous", base + "/@@my-appointments"))
+        buttons.append(("appointments", N_("Mes rendez-vous"),
+                        base + "/@@my-appointments"))
     if on["payments"]:
-        buttons.append(("payments", "Mes paiements", base + ELSEWHERE["payments"]))
+        buttons.append(("payments", N_("Mes paiements"), base + ELSEWHERE["payments"]))
     if on["messaging"]:
-        buttons.append(("messages", "Messagerie", base + ELSEWHERE["messaging"]))
+        buttons.append(("messages", N_("Messagerie"), base + ELSEWHERE["messaging"]))
     if on["documents"]:
-        buttons.append(("documents", "Documents", record_url + "/@@patient-documents"))
-    menu.append(("information", "Mes informations", base + "/@@my-information"))
+        buttons.append(("documents", N_("Documents"), record_url + "/@@patient-documents"))
+    menu.append(("information", N_("Mes informations"), base + "/@@my-information"))
     if on["questionnaires"]:
-        menu.append(("forms", "Mes formulaires", record_url + "/@@patient-questionnaires"))
-    if on["imaging"]:
-        menu.append(("imaging", "Mon imagerie", base + ELSEWHERE["imaging"]))
-    menu.append(("patients", "Gérer les patients", base + "/@@manage-patients"))
-    menu.append(("cabinet", "Mon cabinet", base + "/@@my-cabinet"))
+        menu.append(("forms", N_("Mes formulaires"),
+                     record_url + "/@@patient-questionnaires"))
+    # (imaging, P5, has no page yet: the menu offers no link that would answer 404)
+    menu.append(("patients", N_("Gérer les patients"), base + "/@@manage-patients"))
+    menu.append(("cabinet", N_("Mon cabinet"), base + "/@@my-cabinet"))
     if on["appointments"]:
-        menu.append(("notifications", "Notifications", base + ELSEWHERE["notifications"]))
+        menu.append(("notifications", N_("Notifications"),
+                     base + ELSEWHERE["notifications"]))
 
     def as_list(items):
         return [{"id": key, "title": title, "url": url} for key, title, url in items]
