@@ -71,23 +71,18 @@ def unsupported():
                          accepted=sorted(ACCEPTED))
 
 
-def read_upload(request):
-    """(form fields, file bytes, file name) of a multipart upload, or UploadRefused.
-
-    The size is refused early from Content-Length, before anything is read, and again
-    while reading (a body without Content-Length, a file larger than announced). The
-    CSRF token of a cookie session is checked once the size is known to be fine."""
+def read_body_within_limit(request):
+    """Read an upload's body, or refuse it (413) past the size limit: early from
+    Content-Length, before anything is read, and again while reading (a body without
+    Content-Length, a file larger than announced). The CSRF token of a cookie session
+    is checked once the size is known to be fine. Returns the limit, in bytes."""
     limit = max_bytes(request.registry.settings)
     length = request.content_length
     if length is not None and length > limit + ENVELOPE_BYTES:
         raise too_large(limit)
     if length is None:
-        body, stream = [], request.body_file_raw
-        total = 0
-        while True:
-            chunk = stream.read(CHUNK)
-            if not chunk:
-                break
+        body, total, stream = [], 0, request.body_file_raw
+        while chunk := stream.read(CHUNK):
             total += len(chunk)
             if total > limit + ENVELOPE_BYTES:
                 raise too_large(limit)
@@ -95,6 +90,13 @@ def read_upload(request):
         request.body = b"".join(body)
     if not uses_bearer_token(request):
         check_csrf_token(request, token="csrf_token", header="X-CSRF-Token")
+    return limit
+
+
+def read_upload(request):
+    """(form fields, file bytes, file name) of a multipart upload, or UploadRefused
+    (read_body_within_limit)."""
+    limit = read_body_within_limit(request)
     upload = request.POST.get("file")
     if upload is None or not hasattr(upload, "file"):
         raise UploadRefused(422, "Choisissez un fichier à envoyer.")

@@ -1,19 +1,16 @@
 """What a client sends to messaging (issue #9, P3; K3): the fields and optional file
 of a JSON, multipart or form body, read within the upload limit (an oversized body is
-refused before it is read, then the CSRF token of a cookie session is checked, as
-cabinet.documents.read_upload does), texts without control characters, and files
+refused before it is read, then the CSRF token of a cookie session is checked:
+cabinet.documents.read_body_within_limit), texts without control characters, and files
 recognised from their bytes (JPEG, PNG, PDF without active content; 422 otherwise)."""
 import re
 from dataclasses import dataclass
 
-from pyramid.csrf import check_csrf_token
-
 from cabinet.documents import (
-    CHUNK, ENVELOPE_BYTES, UploadRefused, active_content, clean_file_name, max_bytes,
+    CHUNK, UploadRefused, active_content, clean_file_name, read_body_within_limit,
     sniff, too_large,
 )
 from cabinet.interfaces import IBlobStorage
-from cabinet.security import uses_bearer_token
 
 MAX_TEXT = 5000
 MAX_TITLE = 200
@@ -38,20 +35,7 @@ def _refuse(status, message, field="file", **extra):
 
 def read_input(request):
     """The fields and the optional file of a JSON or multipart (or form) body."""
-    limit = max_bytes(request.registry.settings)
-    length = request.content_length
-    if length is not None and length > limit + ENVELOPE_BYTES:
-        raise too_large(limit)
-    if length is None:
-        body, total, stream = [], 0, request.body_file_raw
-        while chunk := stream.read(CHUNK):
-            total += len(chunk)
-            if total > limit + ENVELOPE_BYTES:
-                raise too_large(limit)
-            body.append(chunk)
-        request.body = b"".join(body)
-    if not uses_bearer_token(request):
-        check_csrf_token(request, token="csrf_token", header="X-CSRF-Token")
+    limit = read_body_within_limit(request)
     if request.content_type == "application/json":
         from cabinet.views.base import json_body
         return Input(json_body(request))

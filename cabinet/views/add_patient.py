@@ -30,8 +30,8 @@ from cabinet.patient_login import (
 )
 from cabinet.portal import records
 from cabinet.sms import mask_phone
-from .base import isoformat, json_body, node_url
-from .patient_login import FIELDS, _pad, _throttle, codes, read_identity
+from .base import json_body, node_url
+from .patient_login import FIELDS, _pad, _throttle, code_sent, codes, read_identity
 
 PURPOSE = "link"
 SESSION_CHALLENGE = "add_patient.challenge"
@@ -111,12 +111,7 @@ def add_json(context, request):
     body = json_body(request)
     step = tuple(request.subpath)
     if step == ():
-        identity, problems = read_identity(body)
-        if problems:
-            raise errors.unprocessable("Vérifiez les champs signalés.", errors=problems)
-        challenge, row = start(request, identity)
-        return {"challenge": challenge, "sent_to": mask_phone(row.phone),
-                "expires": isoformat(row.expires)}
+        return code_sent(request, body, start)
     if step == ("verify",):
         challenge = body.get("challenge")
         if not isinstance(challenge, str) or not challenge:

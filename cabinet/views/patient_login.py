@@ -153,18 +153,25 @@ def _string(body, name):
 
 # -- JSON ----------------------------------------------------------------------------
 
+def code_sent(request, body, start):
+    """The first step of an identity check by SMS code (the patient login, adding a
+    patient): the identity of ``body`` (422 naming the fields), the code sent by
+    ``start(request, identity)``; the challenge the next step names."""
+    identity, problems = read_identity(body)
+    if problems:
+        raise errors.unprocessable("Vérifiez les champs signalés.", errors=problems)
+    challenge, row = start(request, identity)
+    return {"challenge": challenge, "sent_to": mask_phone(row.phone),
+            "expires": isoformat(row.expires)}
+
+
 @view_config(context=ISite, name="@patient-login", request_method="POST", renderer="json",
              permission=NO_PERMISSION_REQUIRED, require_csrf=False)
 def api_patient_login(request):
     body = json_body(request)
     step = tuple(request.subpath)
     if step == ():
-        identity, problems = read_identity(body)
-        if problems:
-            raise errors.unprocessable("Vérifiez les champs signalés.", errors=problems)
-        challenge, row = start_login(request, identity)
-        return {"challenge": challenge, "sent_to": mask_phone(row.phone),
-                "expires": isoformat(row.expires)}
+        return code_sent(request, body, start_login)
     if step == ("verify",):
         user = finish_login(request, _string(body, "challenge"), body.get("code"))
         return issue_token(request, user)
