@@ -17,11 +17,11 @@ def bad_request(message, **extra):
     return _error(exc.HTTPBadRequest, message, "BadRequest", **extra)
 
 
-def forbidden(message="You are not allowed to do this.", **extra):
+def forbidden(message="Vous n'avez pas le droit de faire cela.", **extra):
     return _error(exc.HTTPForbidden, message, "Forbidden", **extra)
 
 
-def not_found(message="There is nothing here.", **extra):
+def not_found(message="Il n'y a rien ici.", **extra):
     return _error(exc.HTTPNotFound, message, "NotFound", **extra)
 
 

@@ -334,3 +334,28 @@ def test_amount_and_date_filters(lang, expected):
     assert (formats.amount(request, Decimal("1234.50")), formats.date(request, moment),
             formats.time(request, moment)) == expected
     assert formats.date(request, None) == formats.amount(request, None) == ""
+
+
+@pytest.mark.parametrize("lang,title,message", [
+    ("fr", "404 · Page introuvable", "Il n'y a rien ici."),
+    ("de", "404 · Seite nicht gefunden", "Hier gibt es nichts."),
+    ("en", "404 · Page not found", "There is nothing here."),
+])
+def test_error_pages_in_the_language_of_the_reader(testapp, demo, lang, title, message):
+    login(testapp, "dr.martin")
+    page = testapp.get("/cabinets/parc/nowhere/at-all", status=404,
+                       headers={"Accept-Language": lang, "Accept": "text/html"})
+    assert html_lang(page) == lang
+    assert page.html.find("h1").get_text(strip=True) == title
+    assert page.html.select_one("p[role=alert]").get_text(strip=True) == message
+
+
+@pytest.mark.parametrize("lang,message", [
+    ("de", "Das Sicherheitstoken dieses Formulars fehlt oder ist abgelaufen."),
+    ("en", "The security token of this form is missing or expired."),
+])
+def test_the_csrf_refusal_page_in_the_language_of_the_reader(testapp, demo, lang, message):
+    login(testapp, "dr.martin")
+    page = testapp.post("/logout", {"csrf_token": "forged"}, status=403,
+                        headers={"Accept-Language": lang})
+    assert message in page.html.select_one("p[role=alert]").get_text(" ", strip=True)

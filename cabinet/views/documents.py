@@ -28,6 +28,7 @@ from cabinet.locks import lock_unchanged
 from cabinet.models import Document, DocumentType
 from .base import batching, int_param, isoformat, node_url, wants_json
 from .content import children_page, node_json
+from .errors import LOGIN_REQUIRED
 
 GROUP_TITLES = {"signed": N_("Documents signés"), "to_sign": N_("Documents à signer"),
                 "shared": N_("Documents partagés sans signature")}
@@ -146,7 +147,7 @@ def render_upload(context, request):
 def _viewable_or_404(context, request):
     """Someone else's document answers like a document that does not exist."""
     if request.identity is None:
-        raise errors.forbidden("Log in to see this resource.")
+        raise errors.forbidden(LOGIN_REQUIRED)
     if not request.has_permission("document:view", context):
         raise errors.not_found()
 

@@ -10,15 +10,28 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from cabinet import audit
+from cabinet.i18n import N_
 from .base import wants_json
 
 log = logging.getLogger(__name__)
 
-TITLES = {400: "Requête invalide", 401: "Connexion requise", 403: "Accès refusé",
-          404: "Page introuvable", 405: "Méthode non permise", 409: "Conflit",
-          413: "Contenu trop volumineux", 422: "Données invalides",
-          429: "Trop de tentatives", 500: "Erreur interne",
-          503: "Service momentanément indisponible"}
+TITLES = {400: N_("Requête invalide"), 401: N_("Connexion requise"),
+          403: N_("Accès refusé"), 404: N_("Page introuvable"),
+          405: N_("Méthode non permise"), 409: N_("Conflit"),
+          413: N_("Contenu trop volumineux"), 422: N_("Données invalides"),
+          429: N_("Trop de tentatives"), 500: N_("Erreur interne"),
+          503: N_("Service momentanément indisponible")}
+#: the messages of errors that say nothing more particular; a page shows them (and its
+#: title) in the reader's language (templates/error.jinja2)
+LOGIN_REQUIRED = N_("Connectez-vous pour voir cette ressource.")
+NOT_ALLOWED = N_("Vous n'avez pas le droit de faire cela.")
+NOTHING_HERE = N_("Il n'y a rien ici.")
+CSRF = N_("Le jeton de sécurité de ce formulaire manque ou a expiré. Rechargez la page "
+          "et réessayez.")
+NOT_UTF8 = N_("L'adresse ou les données ne sont pas en UTF-8 valide.")
+UNAVAILABLE = N_("Le service est momentanément indisponible ; rien n'a été enregistré. "
+                 "Réessayez dans un instant.")
+SERVER_ERROR = N_("Une erreur s'est produite de notre côté ; rien n'a été enregistré.")
 
 
 def error_response(request, status, type_, message, **extra):
@@ -39,14 +52,12 @@ def error_response(request, status, type_, message, **extra):
 def forbidden(exc, request):
     if request.identity is None:
         if wants_json(request):
-            response = error_response(request, 401, "Unauthorized",
-                                      "Log in to see this resource.")
+            response = error_response(request, 401, "Unauthorized", LOGIN_REQUIRED)
             response.headers["WWW-Authenticate"] = 'Bearer realm="cabinet"'
             return response
         return HTTPFound(location=request.application_url + "/login?came_from="
                          + request.path_qs.replace("&", "%26"))
-    message = exc.detail if getattr(exc, "error_type", None) else \
-        "You are not allowed to do this."
+    message = exc.detail if getattr(exc, "error_type", None) else NOT_ALLOWED
     audit.record(request, "refused", obj=request.path, outcome="forbidden",
                  details={"method": request.method})
     return error_response(request, 403, "Forbidden", message)
@@ -54,7 +65,7 @@ def forbidden(exc, request):
 
 @notfound_view_config()
 def notfound(exc, request):
-    message = exc.detail if getattr(exc, "error_type", None) else "There is nothing here."
+    message = exc.detail if getattr(exc, "error_type", None) else NOTHING_HERE
     return error_response(request, 404, "NotFound", message)
 
 
@@ -62,16 +73,12 @@ def notfound(exc, request):
 def bad_csrf(exc, request):
     audit.record(request, "refused", obj=request.path, outcome="csrf",
                  details={"method": request.method})
-    return error_response(
-        request, 403, "CSRFError",
-        "The security token of this form is missing or expired. Reload the page "
-        "and try again.")
+    return error_response(request, 403, "CSRFError", CSRF)
 
 
 @exception_view_config(UnicodeDecodeError)
 def undecodable(exc, request):
-    return error_response(request, 400, "BadRequest",
-                          "The address or the data is not valid UTF-8.")
+    return error_response(request, 400, "BadRequest", NOT_UTF8)
 
 
 @exception_view_config(HTTPException)
@@ -102,10 +109,7 @@ def database_unavailable(exc, request):
         request.identity  # noqa: B018 - the page shows the user, if known already
     except Exception:     # the lookup itself needs the database: show no one
         request.authenticated_user = None
-    response = error_response(
-        request, 503, "ServiceUnavailable",
-        "The service is temporarily unavailable; nothing was saved. "
-        "Try again in a moment.")
+    response = error_response(request, 503, "ServiceUnavailable", UNAVAILABLE)
     response.headers["Retry-After"] = "5"
     return response
 
@@ -113,5 +117,4 @@ def database_unavailable(exc, request):
 @exception_view_config(Exception)
 def server_error(exc, request):
     log.exception("unhandled error on %s %s", request.method, request.path_qs)
-    return error_response(request, 500, "ServerError",
-                          "Something went wrong on our side; nothing was saved.")
+    return error_response(request, 500, "ServerError", SERVER_ERROR)

@@ -6,6 +6,7 @@ from cabinet import errors
 from cabinet.interfaces import IDocument, IQuestionnaireResponse
 from cabinet.signatures import signature_of
 from .base import isoformat, node_url
+from .errors import LOGIN_REQUIRED
 
 NOT_SIGNED = "Ce document n'est pas signé : il n'a pas de preuve de signature."
 NO_EVIDENCE = ("Ce document est marqué signé, mais aucune preuve de signature n'a été "
@@ -16,7 +17,7 @@ def _viewable_or_404(context, request):
     """As the document download: someone else's document (or questionnaire
     response, issue #5) answers like one that does not exist."""
     if request.identity is None:
-        raise errors.forbidden("Log in to see this resource.")
+        raise errors.forbidden(LOGIN_REQUIRED)
     if not request.has_permission(context.view_permission, context):
         raise errors.not_found()
 

@@ -69,11 +69,11 @@ def assert_clean_503(status, headers, body, html=False):
     if html:
         assert headers["Content-Type"].startswith("text/html")
         assert "503 · Service momentanément indisponible" in body
-        assert "nothing was saved" in body
+        assert "a été enregistré" in body      # rien n&#39;a été enregistré
     else:
         data = json.loads(body)
         assert data["type"] == "ServiceUnavailable", data
-        assert "nothing was saved" in data["message"]
+        assert "rien n'a été enregistré" in data["message"]
 
 
 def history(engine, path):

@@ -35,7 +35,7 @@ UNREACHABLE = {
     ("ISite", "@sharing", "POST"): "no role manages sharing on the site root",
     ("ISite", "sharing", "POST"): "same, the page",
 }
-CSRF_MESSAGE = "The security token of this form is missing or expired"
+CSRF_MESSAGE = "Le jeton de sécurité de ce formulaire manque ou a expiré"
 
 
 def walker(app):

@@ -186,7 +186,7 @@ def test_cookie_session_needs_the_csrf_token_json(demo, testapp, db):
     login(testapp, "dr.martin")
     response = testapp.patch_json(DEVIS, {"title": "No token"}, headers=JSON, status=403)
     assert_json_error(response, 403, "CSRFError")
-    assert "security token" in response.json["message"]
+    assert "jeton de sécurité" in response.json["message"]
     response = testapp.patch_json(DEVIS, {"title": "Bad token"},
                                   headers={**JSON, "X-CSRF-Token": "forged"}, status=403)
     assert_json_error(response, 403, "CSRFError")
@@ -210,7 +210,7 @@ def test_cookie_session_needs_the_csrf_token_html(demo, testapp, db):
     page = testapp.post(f"{DEVIS}/@@workflow", {"transition": "send"}, headers=HTML,
                         status=403)
     assert_html_error(page, 403)
-    assert "security token" in page.text
+    assert "jeton de sécurité" in page.text
     assert state_of(db, DEVIS) == "pending"
     token = csrf_token(testapp, DEVIS)
     testapp.post(f"{DEVIS}/@@workflow", {"transition": "send", "csrf_token": token},
