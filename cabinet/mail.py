@@ -9,19 +9,24 @@
   ``registry.getUtility(IMailer).outbox``; nothing leaves the process.
 
 Mail is transactional: ``send_mail`` hands the message over only after the request's
-transaction has committed, and never when it aborts. A delivery failure after the
-commit is logged; it cannot undo what was committed, so it does not turn the answer
-into an error.
+transaction has committed, and never when it aborts. Within a transaction with data,
+the mail is first a row of the outbox (cabinet.outbox), written with the request's
+data and delivered right after the commit; should the process die before, or the
+mail server fail, the worker's ``outbox`` job sends it (as SMS are: issue #6). A
+delivery failure after the commit is logged; it cannot undo what was committed, so
+it does not turn the answer into an error.
 """
 import logging
 import os
+import uuid
 
 from pyramid_mailer import get_mailer
 from pyramid_mailer.interfaces import IMailer
 from pyramid_mailer.mailer import DebugMailer, DummyMailer, Mailer
 from pyramid_mailer.message import Message
 
-from cabinet.after_commit import after_commit
+from cabinet.after_commit import after_commit, current_transaction
+from cabinet.interfaces import IClock
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +66,10 @@ def _deliver(mailer, message):
 def send_mail(request, to, subject, body_text, body_html=None, sender=None):
     """Queue a mail to ``to`` (an address or a list of addresses) for delivery when
     the request's transaction commits (immediately when no transaction is active).
-    Returns the pyramid_mailer ``Message``."""
+    Returns the pyramid_mailer ``Message``. The outbox keeps plain text from
+    ``mail.default_sender``, one row per recipient: a mail with an HTML body or
+    another sender goes straight to the mailer after the commit (no caller sends
+    one yet)."""
     recipients = [to] if isinstance(to, str) else list(to)
     if not recipients or not all(recipients):
         raise ValueError("send_mail needs at least one recipient address")
@@ -73,6 +81,19 @@ def send_mail(request, to, subject, body_text, body_html=None, sender=None):
         body=body_text,
         html=body_html,
     )
-    mailer = request.registry.getUtility(IMailer)
-    after_commit(request, lambda: _deliver(mailer, message))
+    if body_html is not None or sender is not None or \
+            current_transaction(request) is None or \
+            getattr(request, "dbsession", None) is None:   # no data to join
+        mailer = request.registry.getUtility(IMailer)
+        after_commit(request, lambda: _deliver(mailer, message))
+        return message
+    from cabinet.outbox import deliver_now, queue
+    registry = request.registry
+    now = registry.getUtility(IClock).now()
+    for recipient in recipients:
+        message_id = queue(request.dbsession, now, kind="mail", channel="email",
+                           recipient=recipient, subject=subject, text=body_text,
+                           dedup_key=f"mail:{uuid.uuid4().hex}")
+        after_commit(request, lambda message_id=message_id: deliver_now(registry,
+                                                                        message_id))
     return message

@@ -41,6 +41,8 @@ STALE_AFTER = timedelta(minutes=10)
 #: the most rows one worker run sends
 BATCH = 500
 WIPED = "(texte effacé après l'envoi)"
+#: what is wiped once sent: SMS (one-time codes) and mails (invitation links)
+WIPED_KINDS = ("sms", "mail")
 
 
 def _insert(session):
@@ -78,7 +80,7 @@ def claim(conn, message_id, now):
 
 def mark_sent(conn, row, now):
     values = {"state": "sent", "sent_at": now, "last_error": ""}
-    if row.kind == "sms":          # a one-time code must not stay readable
+    if row.kind in WIPED_KINDS:    # a one-time code, a single-use link: not kept
         values["text"] = WIPED
     conn.execute(update(T).where(T.c.id == row.id, T.c.state == "sending").values(**values))
 
@@ -89,7 +91,7 @@ def release(conn, row, now, error):
     failed = attempts >= MAX_ATTEMPTS
     values = {"state": "failed" if failed else "pending", "last_error": error[:2000],
               "due": now + RETRY_DELAY * attempts}
-    if failed and row.kind == "sms":
+    if failed and row.kind in WIPED_KINDS:
         values["text"] = WIPED
     conn.execute(update(T).where(T.c.id == row.id, T.c.state == "sending").values(**values))
 

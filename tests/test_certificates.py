@@ -166,7 +166,7 @@ def test_the_page_needs_the_csrf_token(demo, testapp, db):
     response = testapp.post("/@@certificates", {"login": "p.leroy",
                                                 "certificate_serial": NEW_CERT},
                             status=403)
-    assert "security token" in response.text
+    assert "jeton de sécurité" in response.text
     assert certificate_of(db, "p.leroy") is None
 
 

@@ -43,9 +43,38 @@ def test_mail_is_not_sent_when_the_transaction_aborts(smtp_app, smtp_server):  #
     request = script_request(smtp_app.registry)
     with request.tm:
         send_mail(request, ["a@example.lu", "b@example.lu"], "Envoyé", "Part")
+    # through the outbox, one mail per recipient (neither sees the other's address)
+    messages = smtp_server.wait_for(2)
+    assert [m["Subject"] for m in messages] == ["Envoyé", "Envoyé"]
+    assert sorted(to for envelope in smtp_server.envelopes for to in envelope["to"]) \
+        == ["a@example.lu", "b@example.lu"]
+
+
+def test_a_committed_mail_is_in_the_outbox_until_the_worker_sends_it(
+        smtp_app, smtp_server, monkeypatch):  # noqa: F811
+    """The process dies between the commit and the mail server (here: delivery right
+    after the commit does nothing): the worker's ``outbox`` job sends the mail, once,
+    and its text (an invitation link, say) is not kept."""
+    from sqlalchemy import select
+    from cabinet import outbox
+    from cabinet.models import OutboxMessage
+    from cabinet.worker import run_jobs
+    monkeypatch.setattr(outbox, "deliver_now", lambda registry, message_id: False)
+    request = script_request(smtp_app.registry)
+    with request.tm:
+        send_mail(request, "c@example.lu", "Invitation", "Votre lien : https://x/abc")
+    assert smtp_server.messages == []
+    results = run_jobs(smtp_app.registry, (("outbox", outbox.outbox_job),))
+    assert results["outbox"][0] is True
     message, = smtp_server.wait_for(1)
-    assert message["Subject"] == "Envoyé"
-    assert sorted(smtp_server.envelopes[0]["to"]) == ["a@example.lu", "b@example.lu"]
+    assert message["Subject"] == "Invitation" and message["To"] == "c@example.lu"
+    run_jobs(smtp_app.registry, (("outbox", outbox.outbox_job),))
+    assert len(smtp_server.messages) == 1
+    request = script_request(smtp_app.registry)
+    with request.tm:
+        row = request.dbsession.scalar(select(OutboxMessage).where(
+            OutboxMessage.kind == "mail"))
+        assert row.state == "sent" and "https://x/abc" not in row.text
 
 
 def test_smtp_failure_after_commit_does_not_raise(settings, engine):

@@ -255,7 +255,7 @@ def test_5000_characters_are_accepted(lea):
 def test_a_page_post_without_its_token_is_refused(lea_page, db):
     before = count(db)
     response = lea_page.post(LEROY + "/@@my-messages", {"text": "forgé"}, status=403)
-    assert "security token" in response.text
+    assert "jeton de sécurité" in response.text
     assert count(db) == before
 
 

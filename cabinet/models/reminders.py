@@ -55,7 +55,7 @@ class OutboxMessage(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(20), default="sms")     # sms, reminder
+    kind: Mapped[str] = mapped_column(String(20), default="sms")  # sms, mail, reminder
     channel: Mapped[str] = mapped_column(String(10), default="sms")  # sms, email
     recipient: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(200), default="")

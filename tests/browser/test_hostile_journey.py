@@ -107,7 +107,7 @@ def test_a_cross_site_form_cannot_sign_for_the_patient(person, live_server, host
             assert '"CSRFError"' in patient.locator("body").inner_text()
         else:
             assert patient.locator("h1").inner_text() == "403 · Accès refusé", name
-            assert "security token" in patient.get_by_role("alert").inner_text()
+            assert "jeton de sécurité" in patient.get_by_role("alert").inner_text()
         # nothing changed: still hers to sign, no code sent
         patient.goto(DOCUMENT)
         assert patient.locator(".badge").inner_text() == "Envoyé", name

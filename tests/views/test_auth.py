@@ -63,7 +63,7 @@ def test_login_form_without_csrf_token_is_refused(demo, testapp):
     testapp.get("/login")
     response = testapp.post("/login", {"login": "dr.martin", "password": "demo"},
                             status=403)
-    assert "security token" in response.text
+    assert "jeton de sécurité" in response.text
     testapp.get(PARC, status=302)          # still anonymous
 
 
@@ -156,7 +156,7 @@ def test_logout_ends_the_session(demo, testapp):
 def test_logout_needs_the_csrf_token(demo, testapp):
     login(testapp, "dr.martin")
     response = testapp.post("/logout", status=403)
-    assert "security token" in response.text
+    assert "jeton de sécurité" in response.text
     testapp.get(PARC, status=200)          # still signed in
 
 
