@@ -7,30 +7,17 @@ from datetime import datetime
 import pytest
 
 from cabinet.interfaces import ISmsGateway
-from tests.conftest import Api
-from tests.test_appointments import patient_token
+from tests.test_modules import HUGO, LEROY, PARC, admin, switch  # noqa: F401 (fixture)
+from tests.test_modules import lea as lea_signed_in  # noqa: F401 (fixture)
 from tests.test_reminders import run
 
-PARC = "/cabinets/parc"
-LEROY = f"{PARC}/patients/leroy"
-HUGO = f"{PARC}/patients/hugo-leroy"
-
 
 @pytest.fixture
-def admin(demo, api):
-    return api("admin")
-
-
-@pytest.fixture
-def lea(demo, testapp, registry):
-    """Léa Leroy (patient, and Hugo's guardian) with a bearer token."""
-    api = Api(testapp, patient_token(testapp, registry))
-    registry.getUtility(ISmsGateway).outbox.clear()       # the login code
-    return api
-
-
-def switch(admin, **values):
-    return admin.patch(f"{PARC}/@settings", {"modules": values}).json
+def lea(lea_signed_in, registry):  # noqa: F811
+    """Léa Leroy (patient, and Hugo's guardian) with a bearer token; her login code
+    is out of the SMS outbox."""
+    registry.getUtility(ISmsGateway).outbox.clear()
+    return lea_signed_in
 
 
 def test_payments_off_leaves_the_portal_and_its_api(admin, lea, api):
