@@ -237,6 +237,38 @@ def login(testapp, login_name, password="demo"):
     return response
 
 
+LEA = {"phone": "+352 621 123 456", "last_name": "Leroy", "first_name": "Léa",
+       "birth_date": "1990-04-12"}
+
+
+def patient_token(testapp, registry, who=LEA):
+    """Log in as a person of the cabinet directory (phone, names, birth date, SMS
+    code), as the patient app does."""
+    import re
+    from cabinet.interfaces import ISmsGateway
+    challenge = testapp.post_json("/@patient-login", who).json["challenge"]
+    text = registry.getUtility(ISmsGateway).outbox[-1]["text"]
+    code = re.search(r"\b(\d{6})\b", text).group(1)
+    return testapp.post_json("/@patient-login/verify", {
+        "challenge": challenge, "code": code}).json["token"]
+
+
+@pytest.fixture
+def lea_api(demo, testapp, registry):
+    """Léa Leroy (patient, and Hugo's guardian) logged in by SMS code, as the patient
+    app does: a JSON client with her bearer token."""
+    return Api(testapp, patient_token(testapp, registry))
+
+
+@pytest.fixture
+def lea_page(demo, testapp, registry):
+    """Léa Leroy on the pages: her directory account (Hugo's guardian too) made by the
+    patient login, then a session of the login form."""
+    patient_token(testapp, registry)
+    login(testapp, "p.leroy")
+    return testapp
+
+
 def last_form(page):
     """The last form of a page's content: the footer's language switcher aside."""
     forms = [page.forms[i] for i in range(len(page.forms)) if i in page.forms]

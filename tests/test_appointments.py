@@ -2,7 +2,7 @@
 right people only; bad input refused with nothing changed."""
 import pytest
 
-from tests.conftest import Api
+from tests.conftest import LEA, Api, patient_token  # noqa: F401 (other modules' too)
 
 BASE = "http://localhost"
 PARC = "/cabinets/parc"
@@ -31,22 +31,6 @@ def martin(demo, api):
 @pytest.fixture
 def admin(demo, api):
     return api("admin")
-
-
-LEA = {"phone": "+352 621 123 456", "last_name": "Leroy", "first_name": "Léa",
-       "birth_date": "1990-04-12"}
-
-
-def patient_token(testapp, registry, who=LEA):
-    """Log in as a person of the cabinet directory (phone, names, birth date, SMS
-    code), as the patient app does."""
-    import re
-    from cabinet.interfaces import ISmsGateway
-    challenge = testapp.post_json("/@patient-login", who).json["challenge"]
-    text = registry.getUtility(ISmsGateway).outbox[-1]["text"]
-    code = re.search(r"\b(\d{6})\b", text).group(1)
-    return testapp.post_json("/@patient-login/verify", {
-        "challenge": challenge, "code": code}).json["token"]
 
 
 @pytest.fixture

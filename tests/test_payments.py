@@ -16,8 +16,7 @@ from cabinet.interfaces import IPaymentProvider
 from cabinet.models import CareItem, HistoryEntry, Node, OnlinePayment, Patient
 from cabinet.payment_provider import SIGNATURE_HEADER
 from cabinet.payments import parse_amount
-from tests.conftest import Api, last_form, login
-from tests.test_appointments import patient_token
+from tests.conftest import last_form, login
 
 PARC = "/cabinets/parc"
 LEROY = f"{PARC}/patients/leroy"
@@ -29,16 +28,8 @@ JSON = {"Accept": "application/json"}
 
 
 @pytest.fixture
-def lea(demo, testapp, registry):
-    """Léa Leroy, the patient and Hugo's guardian, signed in on the pages."""
-    patient_token(testapp, registry)
-    login(testapp, "p.leroy")
-    return testapp
-
-
-@pytest.fixture
-def lea_api(demo, testapp, registry):
-    return Api(testapp, patient_token(testapp, registry))
+def lea(lea_page):
+    return lea_page
 
 
 def csrf(page):

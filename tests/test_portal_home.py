@@ -3,8 +3,7 @@ patient and a guardian see on "/" and in /@portal, the Carte Vitale flag, the
 current patient kept in the session, and refusals for records that are not theirs."""
 import pytest
 
-from tests.conftest import Api, login
-from tests.test_appointments import patient_token
+from tests.conftest import login
 
 PARC = "/cabinets/parc"
 LEROY = f"{PARC}/patients/leroy"
@@ -16,16 +15,8 @@ MULLER = f"{PARC}/patients/muller"
 
 
 @pytest.fixture
-def lea(demo, testapp, registry):
-    """Léa Leroy, patient and Hugo's guardian, on the pages (a session)."""
-    patient_token(testapp, registry)
-    login(testapp, "p.leroy")
-    return testapp
-
-
-@pytest.fixture
-def lea_api(demo, testapp, registry):
-    return Api(testapp, patient_token(testapp, registry))
+def lea(lea_page):
+    return lea_page
 
 
 def csrf(page):
