@@ -80,5 +80,13 @@ def blob_problems(conn, storage):
     return problems
 
 
+def tallied(seen, response):
+    """A state machine's answer: counted in ``seen`` (requests, statuses), never a 5xx."""
+    seen["requests"] += 1
+    seen["statuses"][response.status_int] = seen["statuses"].get(response.status_int, 0) + 1
+    assert response.status_int < 500, response.text[:500]
+    return response
+
+
 def count(conn, model, *where):
     return conn.scalar(select(func.count()).select_from(model).where(*where))
