@@ -36,14 +36,17 @@ db: install
 run: db
 	$(BIN)/pserve development.ini
 
-# two workers (pytest-xdist): each PostgreSQL worker creates and drops its own database
-PYTEST = $(BIN)/python -m pytest tests -q -p no:cacheprovider -n 2
+# pytest-xdist; "worksteal" keeps every worker busy to the end (a few tests take a
+# minute). SQLite runs are CPU-bound: one worker per core. PostgreSQL tests also wait
+# on the database server, so a third worker fills that time; each PostgreSQL worker
+# creates and drops its own database.
+PYTEST = $(BIN)/python -m pytest tests -q -p no:cacheprovider --dist worksteal
 
 test-sqlite: install
-	CABINET_TEST_DB=sqlite $(PYTEST)
+	CABINET_TEST_DB=sqlite $(PYTEST) -n 2
 
 test-postgresql: install
-	CABINET_TEST_DB=postgresql CABINET_TEST_PG=$(PG_URL) $(PYTEST)
+	CABINET_TEST_DB=postgresql CABINET_TEST_PG=$(PG_URL) $(PYTEST) -n 3
 
 # SQLite always; PostgreSQL when it answers (mandatory under CI=true).
 test: install

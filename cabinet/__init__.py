@@ -5,6 +5,8 @@ from pyramid.config import Configurator
 from pyramid.session import SignedCookieSessionFactory
 from pyramid.settings import asbool
 
+from cabinet.request import bake_request_extensions
+
 
 def _settings_from_environment(settings):
     for variable, key in (("CABINET_DATABASE_URL", "sqlalchemy.url"),
@@ -51,4 +53,4 @@ def main(global_config=None, **settings):
         config.include("cabinet.views")
         config.include("cabinet.i18n")  # issue #10, A4: catalogs, language of a request
         config.include("cabinet.tweens")
-    return config.make_wsgi_app()
+    return bake_request_extensions(config.make_wsgi_app())

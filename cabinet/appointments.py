@@ -25,6 +25,7 @@ from cabinet.questionnaire_responses import (
 )
 from cabinet.search import readable_filter, subtree, user_grants
 from cabinet.workflow import record_history
+from cabinet.i18n import N_
 
 FOLDER = "appointments"
 #: the most appointments a patient's list shows
@@ -54,6 +55,27 @@ def local_now(request):
     now = request.registry.getUtility(IClock).now()
     return now.replace(tzinfo=timezone.utc).astimezone(zone(request.registry)) \
         .replace(tzinfo=None, microsecond=0)
+
+
+def utc_day_bounds(registry, first, last=None):
+    """The naive UTC times between which the cabinet's calendar days ``first`` to
+    ``last`` (by default ``first`` alone) run: [first's local midnight, the local
+    midnight after ``last``). In Luxembourg a day starts at 22:00 or 23:00 UTC the
+    day before, and a day of a daylight-saving change lasts 23 or 25 hours."""
+    place = zone(registry)
+
+    def midnight(day):
+        return datetime.combine(day, time.min, tzinfo=place).astimezone(
+            timezone.utc).replace(tzinfo=None)
+    return midnight(first), midnight((last or first) + timedelta(days=1))
+
+
+def local_isoformat(request, value):
+    """An appointment's wall-clock time (naive, in the cabinet's zone) with the zone's
+    offset of that day: ``2026-03-10T09:00:00+01:00``, ``2026-07-10T09:00:00+02:00``."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=zone(request.registry), microsecond=0).isoformat()
 
 
 def today(request):
@@ -233,7 +255,7 @@ def refuse_double_booking(request, values, exclude_id=None):
         raise errors.conflict(
             DOUBLE_BOOKED.format(practitioner=values.practitioner.title,
                                  start=clash.starts_at, end=clash.ends_at),
-            field="start", errors={"start": "Créneau déjà occupé pour ce praticien."})
+            field="start", errors={"start": N_("Créneau déjà occupé pour ce praticien.")})
 
 
 def make_title(values):
@@ -274,7 +296,7 @@ def move_appointment(request, appointment, values, place=None):
     questionnaires move with it. Returns the names of what changed."""
     from cabinet.autosend import sync_sends
     if appointment.state != "scheduled":
-        raise errors.conflict("Seul un rendez-vous prévu peut être déplacé.",
+        raise errors.conflict(N_("Seul un rendez-vous prévu peut être déplacé."),
                               review_state=appointment.state)
     patient = patient_of(appointment)
     cabinet = cabinet_of(patient)
@@ -397,7 +419,8 @@ def row_json(request, row):
     from cabinet.views.base import isoformat, node_url
     return {"@id": node_url(request, row.path), "@type": "Appointment", "id": row.name,
             "title": row.title, "review_state": row.state,
-            "start": isoformat(row.starts_at), "end": isoformat(row.ends_at),
+            "start": local_isoformat(request, row.starts_at),
+            "end": local_isoformat(request, row.ends_at),
             "place": row.place, "cancel_reason": row.cancel_reason or None,
             "appointment_type": ({"id": row.type_name, "title": row.type_title}
                                  if row.type_name else None),

@@ -21,6 +21,7 @@ from sqlalchemy import or_, select, update
 from cabinet import errors
 from cabinet.appointments import Invalid, local_now, today, type_named
 from cabinet.interfaces import IAfterTransition, IAppointment, IClock
+from cabinet.i18n import N_
 from cabinet.models import (
     Appointment, AppointmentType, AutosendRule, Node, Patient, Professional,
     QuestionnaireTemplate, ScheduledSend,
@@ -93,7 +94,7 @@ def check_rule(session, cabinet, data, current=None):
     if current is not None:
         same = same.where(AutosendRule.id != current.id)
     if session.scalar(same) is not None:
-        raise errors.conflict("Une règle identique existe déjà.")
+        raise errors.conflict(N_("Une règle identique existe déjà."))
     return values
 
 

@@ -269,12 +269,12 @@ def blob_storage(request):
 
 def referenced_hashes(session):
     from sqlalchemy import select
-    from cabinet.models import Document, Message, MessageTemplate, Signature
+    from cabinet.models import Document, Image, Message, MessageTemplate, Signature
     return set(session.scalars(select(Document.blob_sha256).distinct()
                                .where(Document.blob_sha256.is_not(None)))) | \
         set(session.scalars(select(Signature.sha256).distinct()      # the bytes signed
                             .where(Signature.sha256.is_not(None)))) | \
-        {sha for model in (Message, MessageTemplate)       # messaging's files (P3, K3)
+        {sha for model in (Message, MessageTemplate, Image)  # messaging (P3, K3), imaging (P5)
          for sha in session.scalars(select(model.blob_sha256).distinct()
                                     .where(model.blob_sha256.is_not(None)))}
 

@@ -2,12 +2,13 @@
 emails, phones (E.164 through cabinet.patient_login.normalise_phone), addresses."""
 import re
 
+from cabinet.i18n import N_
 from cabinet.patient_login import InvalidPhone, normalise_phone
 
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$")
-BAD_EMAIL = "Adresse électronique invalide (par exemple nom@exemple.lu)."
-BAD_PHONE = ("Numéro de téléphone invalide : un numéro du Luxembourg, de France, de "
-             "Belgique ou d'Allemagne (par exemple +352 621 123 456).")
+BAD_EMAIL = N_("Adresse électronique invalide (par exemple nom@exemple.lu).")
+BAD_PHONE = N_("Numéro de téléphone invalide : un numéro du Luxembourg, de France, de "
+               "Belgique ou d'Allemagne (par exemple +352 621 123 456).")
 
 
 def check_email(value):

@@ -14,7 +14,9 @@ import colander
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from cabinet import formats
 from cabinet.content import add_node
+from cabinet.i18n import N_, language_of, translate
 from cabinet.interfaces import IAfterTransition, IClock
 from cabinet.locks import lock_node
 from cabinet.mail import send_mail
@@ -30,17 +32,17 @@ LIVE_STATES = ("invited", "active")
 LOGIN_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,99}$")
 MIN_PASSWORD = 10
 
-NOBODY = "Aucune personne ne porte ce matricule dans le registre national."
-DUPLICATE = ("Cette personne a déjà une délégation invitée ou active pour ce "
-             "professionnel : terminez-la ou annulez-la d'abord.")
-LINK_INVALID = ("Ce lien d'invitation n'est pas valable. "
-                "Demandez au professionnel de vous inviter à nouveau.")
-LINK_USED = ("Ce lien d'invitation a déjà été utilisé : le compte est créé, "
-             "connectez-vous avec lui.")
-LINK_CANCELLED = ("Cette invitation a été annulée ou a pris fin. Demandez au "
-                  "professionnel de vous inviter à nouveau.")
-LINK_EXPIRED = ("Ce lien d'invitation a expiré (il est valable 7 jours). "
-                "Demandez au professionnel de vous inviter à nouveau.")
+NOBODY = N_("Aucune personne ne porte ce matricule dans le registre national.")
+DUPLICATE = N_("Cette personne a déjà une délégation invitée ou active pour ce "
+               "professionnel : terminez-la ou annulez-la d'abord.")
+LINK_INVALID = N_("Ce lien d'invitation n'est pas valable. "
+                  "Demandez au professionnel de vous inviter à nouveau.")
+LINK_USED = N_("Ce lien d'invitation a déjà été utilisé : le compte est créé, "
+               "connectez-vous avec lui.")
+LINK_CANCELLED = N_("Cette invitation a été annulée ou a pris fin. Demandez au "
+                    "professionnel de vous inviter à nouveau.")
+LINK_EXPIRED = N_("Ce lien d'invitation a expiré (il est valable 7 jours). "
+                  "Demandez au professionnel de vous inviter à nouveau.")
 
 
 class DelegationInvalid(Exception):
@@ -177,6 +179,17 @@ def _grant(session, node, principal, role="delegate"):
     session.flush()
 
 
+#: the mails to the secretary, msgids written in their language (cabinet.i18n): the
+#: account's when the person has one, else the professional's
+ACTIVE_SUBJECT = N_("Vous agissez pour ${professional}")
+ACTIVE_BODY = N_("Bonjour ${name},\n\n${professional} vous a désigné(e) comme secrétaire à "
+                 "partir du ${date}.\nConnectez-vous : ${url}\n")
+INVITATION_SUBJECT = N_("Invitation : secrétaire de ${professional}")
+INVITATION_BODY = N_("Bonjour ${name},\n\n${professional} vous invite à agir comme secrétaire "
+                     "en son nom à partir du ${date}.\n\nCréez votre compte avec ce lien "
+                     "(valable ${days} jours, une seule fois) :\n${link}\n")
+
+
 def create_delegation(request, professional, matricule, person, details):
     """Add the delegation; active at once when an account holds the matricule,
     otherwise invited with a mail carrying a single-use link. Returns the delegation."""
@@ -198,19 +211,22 @@ def create_delegation(request, professional, matricule, person, details):
         _grant(session, delegation, account.principal)
         fire(request, delegation, "accept", automatic=True,
              comment="Activation immédiate : la personne a déjà un compte.")
-        send_mail(request, details["email"], f"Vous agissez pour {professional.title}",
-                  f"Bonjour {name},\n\n{professional.title} vous a désigné(e) comme "
-                  f"secrétaire à partir du {details['start_date']:%d/%m/%Y}.\n"
-                  f"Connectez-vous : {request.application_url}/login\n")
+        lang = language_of(request, account)
+        mapping = {"name": name, "professional": professional.title,
+                   "date": formats.date(lang, details["start_date"])}
+        send_mail(request, details["email"],
+                  translate(request, ACTIVE_SUBJECT, lang, **mapping),
+                  translate(request, ACTIVE_BODY, lang, **mapping,
+                            url=f"{request.application_url}/login"))
     else:
         token = invite(request, delegation)
-        link = f"{request.application_url}/@@invitation/{token}"
+        lang = language_of(request)
+        mapping = {"name": name, "professional": professional.title,
+                   "date": formats.date(lang, details["start_date"])}
         send_mail(request, details["email"],
-                  f"Invitation : secrétaire de {professional.title}",
-                  f"Bonjour {name},\n\n{professional.title} vous invite à agir comme "
-                  f"secrétaire en son nom à partir du {details['start_date']:%d/%m/%Y}.\n\n"
-                  f"Créez votre compte avec ce lien (valable {INVITATION_DAYS} jours, "
-                  f"une seule fois) :\n{link}\n")
+                  translate(request, INVITATION_SUBJECT, lang, **mapping),
+                  translate(request, INVITATION_BODY, lang, **mapping, days=INVITATION_DAYS,
+                            link=f"{request.application_url}/@@invitation/{token}"))
     return delegation
 
 

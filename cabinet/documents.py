@@ -269,9 +269,10 @@ class AwaitingQuery:
     b_size: int = 50
 
 
-def awaiting_signature(request, cabinet, query):
-    """(rows, total): the documents sent for signature in ``cabinet`` that the user
-    may view, oldest first (by the time they were last changed: sent)."""
+def awaiting_statement(request, cabinet, query):
+    """(columns, joins, conditions) of the documents sent for signature in
+    ``cabinet`` that the user may view (the console's list, and its work queue:
+    cabinet.work_queues)."""
     columns, joins = _document_columns()
     owner = User.__table__
     conditions = [readable_filter(request, ("Document",)), subtree(cabinet.path),
@@ -282,10 +283,17 @@ def awaiting_signature(request, cabinet, query):
     if query.document_type:
         conditions.append(and_(_types.c.name == query.document_type,
                                _types.c.cabinet_id == cabinet.id))
-    rows = request.dbsession.execute(
-        select(*columns, owner.c.login.label("owner_login"),
+    columns = (*columns, owner.c.login.label("owner_login"),
                owner.c.fullname.label("owner_name"))
-        .select_from(joins.outerjoin(owner, owner.c.id == _nodes.c.owner_id))
+    return columns, joins.outerjoin(owner, owner.c.id == _nodes.c.owner_id), conditions
+
+
+def awaiting_signature(request, cabinet, query):
+    """(rows, total): the documents sent for signature in ``cabinet`` that the user
+    may view, oldest first (by the time they were last changed: sent)."""
+    columns, joins, conditions = awaiting_statement(request, cabinet, query)
+    rows = request.dbsession.execute(
+        select(*columns).select_from(joins)
         .where(*conditions).order_by(_nodes.c.modified.asc(), _nodes.c.id.asc())
         .offset(query.b_start).limit(query.b_size)).all()
     if query.b_start == 0 and len(rows) < query.b_size:

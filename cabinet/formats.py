@@ -4,8 +4,11 @@ with Babel's locale data: the templates' filters ``date``, ``time``, ``datetime`
 
 French keeps the short forms a French user reads (24/11/2026 21:47, 1 234,50 €);
 German and English use the medium date, which spells the year in full (24.11.2026,
-Nov 24, 2026). Values are shown as they are stored: appointment times are the
-cabinet's local times, other timestamps UTC."""
+Nov 24, 2026). Values are shown as they are given: appointment times, and the times
+the work queues convert, are the cabinet's local times, other timestamps UTC; an ISO
+string from a page's JSON shows the wall-clock time of its offset."""
+from datetime import date as _date, datetime as _datetime
+
 from babel.dates import format_date, format_time
 from babel.numbers import format_currency, format_decimal
 from jinja2 import pass_context
@@ -16,10 +19,25 @@ CURRENCY = "EUR"
 
 
 def _locale(request):
+    """The language of ``request``, or ``request`` itself when it is a language code
+    (a mail or an SMS in its recipient's language, cabinet.i18n.language_of)."""
+    if isinstance(request, str):
+        return request
     return request.locale_name if request is not None else "fr"
 
 
+def _wall_clock(value):
+    """A value as the JSON of a page writes it (``2026-03-13T10:00:00+01:00``,
+    ``2026-03-13``) read back as the time it shows: the wall-clock time of its offset."""
+    if not isinstance(value, str):
+        return value
+    if len(value) == 10:
+        return _date.fromisoformat(value)
+    return _datetime.fromisoformat(value).replace(tzinfo=None)
+
+
 def date(request, value):
+    value = _wall_clock(value)
     if value is None:
         return ""
     lang = _locale(request)
@@ -27,12 +45,14 @@ def date(request, value):
 
 
 def time(request, value):
+    value = _wall_clock(value)
     return "" if value is None else format_time(value, "short", locale=_locale(request))
 
 
 def datetime(request, value):
     """The date as ``date`` says it and the time, joined as the language says "on
     <date> at <time>" (10/03/2026 à 14:30, 10.03.2026 um 14:30)."""
+    value = _wall_clock(value)
     if value is None:
         return ""
     joined = _joiner(_locale(request))
@@ -50,6 +70,12 @@ def _joiner(lang):
 
 def amount(request, value, currency=CURRENCY):
     return "" if value is None else format_currency(value, currency, locale=_locale(request))
+
+
+def amount_text(request, value, currency=CURRENCY):
+    """An amount in a flash message, a mail or an SMS: as ``amount`` says it, with
+    ordinary spaces (French: "45,50 €", as cabinet.payments.euros writes it)."""
+    return amount(request, value, currency).replace("\xa0", " ").replace("\u202f", " ")
 
 
 def number(request, value):

@@ -13,11 +13,32 @@ writes to the database) and, for a signed-in user, a form (``POST @@language``, 
 the CSRF token) that also keeps the choice in their profile; in JSON, ``GET /@language``
 says the language and ``PATCH /@language`` changes the user's. A choice made before
 logging in is kept in the profile at login when the profile has none yet.
+
+Texts written in Python (flash messages, mails, SMS, error messages) go through ONE
+mechanism, this module's: they are French msgids made with ``_()`` (a
+TranslationString of the ``cabinet`` domain, placeholders ``${name}`` with a
+``mapping``) or marked with ``N_()`` when kept in a constant, and become text in a
+given language only at the last moment:
+
+- ``flash(request, msgid, **mapping)``: a flash message in the reader's language;
+- ``translate(request, msgid, lang=None, **mapping)``: the text in ``lang`` (default:
+  the request's language); mapping values that are msgids are translated too;
+- ``language_of(request, user=None)``: the recipient's language for a mail or an SMS:
+  the user's profile language when the recipient is a known user, else the request's,
+  else French;
+- ``use_language(request, lang)``: a procedure that keeps the language it was started
+  in (a questionnaire response, the patient login) renders its pages in ``lang``.
+
+Error messages (cabinet.errors) may be msgids too: an HTML error page shows them in
+the reader's language (templates/error.jinja2); JSON errors keep the French text
+(``message``), their ``type`` being the stable field for programs.
 """
 from urllib.parse import urlencode
 
 from pyramid.events import BeforeRender
 from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.i18n import TranslationString, TranslationStringFactory, make_localizer
+from pyramid.interfaces import ILocalizer, ITranslationDirectories
 from pyramid.security import NO_PERMISSION_REQUIRED
 
 from cabinet import errors
@@ -35,6 +56,70 @@ def N_(message):
     """Marks a French text shown through the templates' ``_()`` (a title kept in a
     Python constant) for extraction into the catalogs; returns it unchanged."""
     return message
+
+
+#: the project's translation string factory: ``_("« ${title} » ajouté.", mapping=...)``
+_ = TranslationStringFactory("cabinet")
+DOMAIN = "cabinet"
+
+
+def localizer_for(request, lang):
+    """The localizer of ``lang`` (one of LANGUAGES, else the request's own)."""
+    if lang not in LANGUAGES or lang == request.locale_name:
+        return request.localizer
+    registry = request.registry
+    localizer = registry.queryUtility(ILocalizer, name=lang)
+    if localizer is None:     # as pyramid makes (and keeps) a request's localizer
+        directories = registry.queryUtility(ITranslationDirectories, default=[])
+        localizer = make_localizer(lang, directories)
+        registry.registerUtility(localizer, ILocalizer, name=lang)
+    return localizer
+
+
+def _msgid(msgid, mapping):
+    if isinstance(msgid, TranslationString):
+        if mapping:
+            return TranslationString(msgid, domain=msgid.domain or DOMAIN,
+                                     mapping={**(msgid.mapping or {}), **mapping})
+        return msgid
+    return _(msgid, mapping=mapping or None)
+
+
+def translate(request, msgid, lang=None, **mapping):
+    """``msgid`` (a French msgid or a TranslationString) as text in ``lang``, by
+    default the request's language; mapping values that are TranslationStrings are
+    translated first (e.g. a state's title)."""
+    localizer = localizer_for(request, lang) if lang else request.localizer
+    message = _msgid(msgid, mapping)
+    if message.mapping:
+        values = {key: localizer.translate(value) if isinstance(value, TranslationString)
+                  else value for key, value in message.mapping.items()}
+        message = TranslationString(message, domain=message.domain or DOMAIN,
+                                    mapping=values)
+    return localizer.translate(message, domain=message.domain or DOMAIN)
+
+
+def flash(request, msgid, queue="", **mapping):
+    """A flash message shown to the reader in their language (it is translated now:
+    the session keeps text)."""
+    request.session.flash(translate(request, msgid, **mapping), queue)
+
+
+def language_of(request, user=None):
+    """The language of a mail or an SMS: ``user``'s profile language when the
+    recipient is a known user, else the request's, else French."""
+    if user is not None and getattr(user, "language", None) in LANGUAGES:
+        return user.language
+    lang = getattr(request, "locale_name", None)
+    return lang if lang in LANGUAGES else LANGUAGES[0]
+
+
+def use_language(request, lang):
+    """The rest of this request speaks ``lang`` (a procedure that keeps the language it
+    was started in): its page, its form's labels and errors."""
+    if lang in LANGUAGES and lang != request.locale_name:
+        request.__dict__["locale_name"] = lang
+        request.__dict__.pop("localizer", None)
 
 
 def default_language(request):
@@ -88,7 +173,7 @@ def choose_language_form(request):
     from cabinet.views.auth import safe_came_from
     lang = request.POST.get("lang")
     if lang not in LANGUAGES:
-        raise errors.unprocessable("Langue inconnue : choisissez fr, de ou en.",
+        raise errors.unprocessable(N_("Langue inconnue : choisissez fr, de ou en."),
                                    errors={"lang": "fr, de ou en"})
     response = HTTPSeeOther(location=safe_came_from(request, request.POST.get("came_from")))
     request.identity.language = lang
@@ -126,13 +211,13 @@ def patch_language(request):
     body = json_body(request)
     unknown = sorted(set(body) - {"language"})
     if unknown:
-        raise errors.unprocessable("Seule la langue peut être changée ici.",
-                                   errors={name: "Champ inconnu." for name in unknown})
+        raise errors.unprocessable(N_("Seule la langue peut être changée ici."),
+                                   errors={name: N_("Champ inconnu.") for name in unknown})
     if "language" not in body:
-        raise errors.unprocessable("Indiquez la langue.", errors={"language": "fr, de, en"})
+        raise errors.unprocessable(N_("Indiquez la langue."), errors={"language": "fr, de, en"})
     lang = body["language"]
     if lang is not None and lang not in LANGUAGES:
-        raise errors.unprocessable("Langue inconnue : choisissez fr, de ou en.",
+        raise errors.unprocessable(N_("Langue inconnue : choisissez fr, de ou en."),
                                    errors={"language": "fr, de, en ou null"})
     request.identity.language = lang
     # the answer speaks the new language
@@ -184,6 +269,8 @@ def add_renderer_globals(event):
     if request is not None:
         event["language_links"] = lambda: language_links(request)
         event["language_came_from"] = lambda: came_from(request)
+        event["tr"] = lambda message: translate(request, message) \
+            if isinstance(message, str) and message else message
 
 
 def includeme(config):

@@ -42,6 +42,10 @@ class ICareItem(INode):
     """A care item ("prestation") a patient owes the cabinet for (issue #9, P2)."""
 
 
+class IImage(INode):
+    """A radiograph or photo of a patient (issue #9, P5)."""
+
+
 class IProfessional(INode):
     """A health professional."""
 

@@ -27,7 +27,7 @@ TYPE_TITLES = {
     "Site": "Accueil", "Folder": "Dossier", "Cabinet": "Cabinet", "Patient": "Patient",
     "Document": "Document", "QuestionnaireResponse": "Questionnaire",
     "QuestionnaireTemplate": "Modèle de questionnaire", "Appointment": "Rendez-vous",
-    "CareItem": "Prestation", "Professional": "Professionnel", "Delegation": "Délégation",
+    "CareItem": "Prestation", "Image": "Image", "Professional": "Professionnel", "Delegation": "Délégation",
     "Space": "Espace professionnel", "Membership": "Membre", "Mandate": "Mandat",
 }
 
@@ -36,7 +36,7 @@ FOLDER_TITLES = {
     "spaces": "Espaces professionnels", "patients": "Patients", "documents": "Documents",
     "questionnaires": "Questionnaires", "delegations": "Secrétaires",
     "questionnaire-templates": "Modèles de questionnaires", "appointments": "Rendez-vous",
-    "payments": "Paiements", "members": "Membres", "mandates": "Mandats",
+    "payments": "Paiements", "imaging": "Imagerie", "members": "Membres", "mandates": "Mandats",
 }
 
 FIELD_TITLES = {
@@ -51,6 +51,8 @@ FIELD_TITLES = {
     "start": "Début", "end": "Fin", "place": "Lieu",
     "care_date": "Date du soin", "due_date": "Échéance", "amount_due": "Montant dû",
     "amount_paid": "Montant réglé", "remaining": "Reste dû",
+    "taken_on": "Date de l'image", "stage": "Étape de traitement",
+    "image_type": "Type d'image", "file_name": "Fichier",
     # a patient's parents and financial guarantor, and the access of a minor's
     # representatives (shown on the record, to staff and to the patient: issue #8)
     **{f"{who}_{field}": f"{title} : {what}"

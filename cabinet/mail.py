@@ -54,12 +54,17 @@ def includeme(config):
     config.add_request_method(get_mailer, "mailer", reify=True)
 
 
-def _deliver(mailer, message):
+def _deliver(mailer, message, registry=None):
+    from cabinet.gateway_status import note_safely
     try:
         mailer.send_immediately(message, fail_silently=False)
-    except Exception:  # the transaction is committed: log, never raise
+    except Exception as exc:  # the transaction is committed: log, never raise
         log.exception("could not send mail %r to %s", message.subject, message.recipients)
+        if registry is not None:
+            note_safely(registry, "email", f"{type(exc).__name__}: {exc}")
         return False
+    if registry is not None:
+        note_safely(registry, "email")
     return True
 
 
@@ -84,8 +89,8 @@ def send_mail(request, to, subject, body_text, body_html=None, sender=None):
     if body_html is not None or sender is not None or \
             current_transaction(request) is None or \
             getattr(request, "dbsession", None) is None:   # no data to join
-        mailer = request.registry.getUtility(IMailer)
-        after_commit(request, lambda: _deliver(mailer, message))
+        mailer, registry = request.registry.getUtility(IMailer), request.registry
+        after_commit(request, lambda: _deliver(mailer, message, registry))
         return message
     from cabinet.outbox import deliver_now, queue
     registry = request.registry

@@ -50,14 +50,14 @@ CODE_LENGTH = 12
 RATE_SCOPE = "mandate.activation"
 SESSION_KEY = "cabinet.act_for_mandate"
 
-WRONG_CODE = ("Ce code d'activation n'est pas valable pour cet espace. Vérifiez-le "
-              "et réessayez.")
-USED_CODE = "Ce code d'activation a déjà été utilisé ou le mandat a pris fin."
-EXPIRED_CODE = ("La date limite d'activation de ce code est dépassée : demandez un "
-                "nouveau code au mandant.")
-THROTTLED = ("Trop de codes erronés pour cet espace. Réessayez dans une heure.")
-NO_CODE = ("Un mandat s'active en saisissant son code d'activation dans l'espace du "
-           "prestataire (@activate-mandate).")
+WRONG_CODE = N_("Ce code d'activation n'est pas valable pour cet espace. Vérifiez-le "
+                "et réessayez.")
+USED_CODE = N_("Ce code d'activation a déjà été utilisé ou le mandat a pris fin.")
+EXPIRED_CODE = N_("La date limite d'activation de ce code est dépassée : demandez un "
+                  "nouveau code au mandant.")
+THROTTLED = N_("Trop de codes erronés pour cet espace. Réessayez dans une heure.")
+NO_CODE = N_("Un mandat s'active en saisissant son code d'activation dans l'espace du "
+             "prestataire (@activate-mandate).")
 
 
 # -- codes ----------------------------------------------------------------------------
@@ -215,8 +215,8 @@ def activate_with_code(request, provider, raw_code):
     code = normalize_code(raw_code)
     if code is None:
         raise failed(errors.unprocessable(
-            "Le code d'activation compte 12 lettres et chiffres (par ex. ABCD-EFGH-JK23).",
-            errors={"code": "Le code d'activation compte 12 lettres et chiffres."}))
+            N_("Le code d'activation compte 12 lettres et chiffres (par ex. ABCD-EFGH-JK23)."),
+            errors={"code": N_("Le code d'activation compte 12 lettres et chiffres.")}))
     mandate = request.dbsession.scalar(select(Mandate).where(
         Mandate.code_hash == code_hash(code)))
     if mandate is None or mandate.provider_id != provider.id:
@@ -321,7 +321,7 @@ def choose(request, reference):
         return None
     if not isinstance(reference, str):
         raise errors.unprocessable("'mandate' must be the path of a mandate.",
-                                   errors={"mandate": "Mandat inconnu."})
+                                   errors={"mandate": N_("Mandat inconnu.")})
     path = reference.strip()
     if path.startswith(request.application_url):
         path = path[len(request.application_url):]
@@ -331,8 +331,8 @@ def choose(request, reference):
             request.session[SESSION_KEY] = mandate.id
             return mandate
     raise errors.unprocessable(
-        "Vous n'agissez sous aucun mandat en vigueur portant ce chemin.",
-        errors={"mandate": "Aucun mandat en vigueur ne porte ce chemin."})
+        N_("Vous n'agissez sous aucun mandat en vigueur portant ce chemin."),
+        errors={"mandate": N_("Aucun mandat en vigueur ne porte ce chemin.")})
 
 
 def mandate_choices(request):

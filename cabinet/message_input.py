@@ -10,15 +10,16 @@ from cabinet.documents import (
     CHUNK, UploadRefused, active_content, clean_file_name, read_body_within_limit,
     sniff, too_large,
 )
+from cabinet.i18n import N_
 from cabinet.interfaces import IBlobStorage
 
 MAX_TEXT = 5000
 MAX_TITLE = 200
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-WRONG_TYPE = ("Type de fichier refusé : seuls les images JPEG et PNG et les PDF sont "
-              "acceptés (reconnus à leur contenu, pas à leur nom).")
-ACTIVE_PDF = ("Ce PDF contient du contenu actif (JavaScript, lancement de programme ou "
-              "page web) : il ne peut pas être envoyé.")
+WRONG_TYPE = N_("Type de fichier refusé : seuls les images JPEG et PNG et les PDF sont "
+                "acceptés (reconnus à leur contenu, pas à leur nom).")
+ACTIVE_PDF = N_("Ce PDF contient du contenu actif (JavaScript, lancement de programme ou "
+                "page web) : il ne peut pas être envoyé.")
 TOO_LONG = f"Le message dépasse {MAX_TEXT} caractères."
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import and_, case, func, select, update
 
 from cabinet import errors, modules
 from cabinet.document_sharing import cabinet_of, patient_of
+from cabinet.i18n import N_
 from cabinet.interfaces import IBlobStorage, IClock
 from cabinet.message_input import (  # noqa: F401 - the views' names
     MAX_TEXT, MAX_TITLE, Input, _refuse, clean_text, copy_attachment, read_input,
@@ -33,7 +34,7 @@ from cabinet.workflow import record_history
 
 #: messages of a conversation per page (newest first)
 PAGE_SIZE = 50
-EMPTY = "Écrivez un message ou joignez un fichier."
+EMPTY = N_("Écrivez un message ou joignez un fichier.")
 
 
 # -- where: the record, its cabinet, the side of the user ----------------------------
@@ -50,7 +51,7 @@ def conversation_of(request, context):
     patient = patient_of(context) if hasattr(context, "lineage") else None
     cabinet = cabinet_of(patient) if patient is not None else None
     if patient is None or cabinet is None:
-        raise errors.not_found("Il n'y a pas de messagerie ici.")
+        raise errors.not_found(N_("Il n'y a pas de messagerie ici."))
     modules.require(request, cabinet, "messaging", patient=patient)
     if context is not patient and not request.has_permission(context.view_permission,
                                                              context):
@@ -130,11 +131,11 @@ def message_of(session, patient, raw):
     """The message ``raw`` (its id, from the URL) of ``patient``'s conversation, or
     404: another record's message is as absent as a missing one."""
     if not str(raw).isdigit() or int(raw) >= 2**31:
-        raise errors.not_found("Ce message n'existe pas.")
+        raise errors.not_found(N_("Ce message n'existe pas."))
     message = session.scalar(select(Message).where(Message.id == int(raw),
                                                     Message.patient_id == patient.id))
     if message is None:
-        raise errors.not_found("Ce message n'existe pas.")
+        raise errors.not_found(N_("Ce message n'existe pas."))
     return message
 
 
@@ -254,14 +255,14 @@ def file_attachment(request, patient, cabinet, message, fields):
     (a patient's message), through cabinet.documents.create_document."""
     from cabinet.documents import create_document
     if not message.blob_sha256:
-        raise errors.not_found("Ce message n'a pas de pièce jointe.")
+        raise errors.not_found(N_("Ce message n'a pas de pièce jointe."))
     if message.side != "patient":
         raise _refuse(422, "Seules les pièces jointes du patient sont à classer.")
     if message.document_id is not None:
-        raise errors.conflict("Cette pièce jointe est déjà classée dans les documents.")
+        raise errors.conflict(N_("Cette pièce jointe est déjà classée dans les documents."))
     folder = patient["documents"]
     if not request.has_permission("document:add", folder):
-        raise errors.forbidden("Vous ne pouvez pas ajouter de document à ce dossier.")
+        raise errors.forbidden(N_("Vous ne pouvez pas ajouter de document à ce dossier."))
     data = request.registry.getUtility(IBlobStorage).read(message.blob_sha256)
     document = create_document(request, folder, cabinet, {
         "title": clean_text(fields.get("title"), "title", 500,

@@ -17,7 +17,8 @@ module is off, or when ``patient`` is a record the user acts for as a guardian
 message when the portal is closed for ``patient`` (below). It does nothing for the
 cabinet's side.
 
-Modules (``MODULES``): appointments, messaging, imaging, payments (options
+Modules (``MODULES``): appointments, messaging, imaging (``minors_access``: the
+guardians of a minor see the images shared with the minor's record), payments (options
 ``minors_access``, ``online_payment``, ``only_due_installments``), documents
 (``minors_access``: the cabinet's ``minors_access_documents``) and questionnaires
 (``minors_access``: ``minors_access_questionnaires``). Every module is on by default.
@@ -28,6 +29,12 @@ of them are marked inactive in the cabinet, the portal is closed for that record
 its pages and API answer 403 with ``PORTAL_CLOSED`` (the cabinet's side keeps
 working). A patient without any appointment keeps the portal.
 
+GDPR opt-out (C2): a record whose patient refused the sharing of their data
+(``PatientSharing.opt_out``) is hidden from the portal as a whole: its patient and
+guardians get 403 with ``OPTED_OUT`` on the record and everything in it (documents,
+questionnaires, appointments, messages, payments, images), and the portal's lists
+leave it out (``allows``). The cabinet's side is unchanged.
+
 Besides ``require``, ``guard`` (a ContextFound subscriber) hides the documents,
 questionnaires and appointments of a patient record (the items, their folders, the
 record's portal listings) from its patient and guardians when the module is off,
@@ -37,12 +44,13 @@ from pyramid.events import ContextFound
 from sqlalchemy import select
 
 from cabinet import errors
+from cabinet.i18n import N_
 
 #: module -> {option: default}
 MODULES = {
     "appointments": {},
     "messaging": {},
-    "imaging": {},
+    "imaging": {"minors_access": False},
     "payments": {"minors_access": False, "online_payment": True,
                  "only_due_installments": False},
     "documents": {"minors_access": False},
@@ -57,11 +65,14 @@ TITLES = {"appointments": "Rendez-vous", "messaging": "Messagerie",
 OPTION_TITLES = {"minors_access": "Accès des représentants aux dossiers des mineurs",
                  "online_payment": "Paiement en ligne",
                  "only_due_installments": "Seulement les échéances dues"}
-NOT_OFFERED = "Ce service n'est pas proposé par votre cabinet."
-NOT_FOR_MINORS = ("Le cabinet n'ouvre pas ce service aux représentants des patients "
-                  "mineurs.")
-PORTAL_CLOSED = ("Votre praticien n'utilise plus le portail patient : contactez le "
-                 "cabinet par téléphone ou par courriel.")
+#: messages of the refusals, msgids: an error page shows them in the reader's language
+NOT_OFFERED = N_("Ce service n'est pas proposé par votre cabinet.")
+NOT_FOR_MINORS = N_("Le cabinet n'ouvre pas ce service aux représentants des patients "
+                    "mineurs.")
+PORTAL_CLOSED = N_("Votre praticien n'utilise plus le portail patient : contactez le "
+                   "cabinet par téléphone ou par courriel.")
+OPTED_OUT = N_("Ce dossier n'est pas partagé sur le portail patient (opposition au "
+               "partage des données) : contactez le cabinet pour y revenir.")
 
 
 class Invalid(Exception):
@@ -181,6 +192,13 @@ def practitioners_of(session, patient):
         Appointment.patient_id == patient.id, Appointment.practitioner_id.is_not(None))))
 
 
+def opted_out(session, patient):
+    """The record's patient refused the sharing of their data on the portal."""
+    from cabinet.models import PatientSharing
+    return bool(session.scalar(select(PatientSharing.opt_out)
+                               .where(PatientSharing.patient_id == patient.id)))
+
+
 def portal_closed(session, cabinet, patient):
     """The portal is closed for ``patient``: all their practitioners are inactive."""
     inactive = inactive_ids(cabinet)
@@ -206,6 +224,16 @@ def portal_roles(request, patient):
     return user_grants(request).get(patient.path, set()) & PORTAL_ROLES
 
 
+def holds_portal_role(request, patient):
+    """Like ``portal_roles``, from what the request has already read: the local roles
+    along the lineage and the computed roles (a guardian's), without a query for
+    the staff."""
+    from cabinet.security import computed_roles_on, roles_on
+    if roles_on(request, patient, request.user_principals) & PORTAL_ROLES:
+        return True
+    return any(c.role in PORTAL_ROLES for c in computed_roles_on(request, patient))
+
+
 def as_guardian(request, patient):
     """The user reaches ``patient`` as a guardian, not as its patient."""
     roles = portal_roles(request, patient)
@@ -224,6 +252,8 @@ def require(request, cabinet, name, patient=None, check_minors=True):
         raise errors.not_found(NOT_OFFERED, module=name)
     if patient is None or not portal_roles(request, patient):
         return          # not the record's patient nor guardian: its ACL decides
+    if opted_out(request.dbsession, patient):
+        raise errors.forbidden(OPTED_OUT, reason="opt_out")
     if check_minors and as_guardian(request, patient) \
             and not minors_allowed(cabinet, name, patient):
         raise errors.not_found(NOT_FOR_MINORS, module=name)
@@ -246,9 +276,9 @@ def allows(request, cabinet, name, patient=None):
 
 #: what of a patient record belongs to which module: item types, folders, views
 ITEM_TYPES = {"Document": "documents", "QuestionnaireResponse": "questionnaires",
-              "Appointment": "appointments"}
+              "Appointment": "appointments", "Image": "imaging"}
 FOLDERS = {"documents": "documents", "questionnaires": "questionnaires",
-           "appointments": "appointments"}
+           "appointments": "appointments", "imaging": "imaging"}
 VIEWS = {"@patient-documents": "documents", "patient-documents": "documents",
          "@patient-questionnaires": "questionnaires",
          "patient-questionnaires": "questionnaires", "@appointments": "appointments"}
@@ -288,6 +318,9 @@ def guard(event):
     cabinet, patient = _places(request.context)
     if cabinet is None or patient is None:
         return
+    if holds_portal_role(request, patient) and opted_out(request.dbsession, patient) \
+            and not cabinet_side(request, cabinet):
+        raise errors.forbidden(OPTED_OUT, reason="opt_out")
     name = module_of(request.context, patient, request.view_name)
     if name is None and not cabinet.inactive_practitioners:
         return

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from cabinet import errors
 from cabinet.contact import check_email, check_phone, check_text
+from cabinet.i18n import N_
 from cabinet.interfaces import IClock
 from cabinet.models import InformationProposal
 from cabinet.patient_login import guarded_minors
@@ -23,7 +24,7 @@ TITLES = {"first_name": "Prénom", "last_name": "Nom", "email": "Courriel",
           "phone": "Téléphone", "address": "Adresse"}
 RELATION_TITLES = {"parent1": "parent 1", "parent2": "parent 2",
                    "guarantor": "garant financier"}
-NOTHING = "Aucune modification : les valeurs proposées sont celles du dossier."
+NOTHING = N_("Aucune modification : les valeurs proposées sont celles du dossier.")
 
 
 def relation_of(request, record):
@@ -82,8 +83,8 @@ def propose(request, record, data):
     allowed = editable_fields(relation_of(request, record))
     values, problems = check_values(data, allowed)
     if problems:
-        raise errors.unprocessable("Vérifiez les champs signalés : rien n'a été "
-                                   "enregistré.", errors=problems,
+        raise errors.unprocessable(N_("Vérifiez les champs signalés : rien n'a été "
+                                   "enregistré."), errors=problems,
                                    field=next(iter(problems)))
     patient = record.patient
     changed = {k: v for k, v in values.items() if (getattr(patient, k) or "") != v}
@@ -110,10 +111,10 @@ def proposal_of(session, patient, raw_id):
     """The proposal ``raw_id`` of ``patient`` (another record's: 404)."""
     if not isinstance(raw_id, (str, int)) or not str(raw_id).isdigit() \
             or len(str(raw_id)) > 12:
-        raise errors.not_found("Cette proposition n'existe pas.")
+        raise errors.not_found(N_("Cette proposition n'existe pas."))
     proposal = session.get(InformationProposal, int(raw_id))
     if proposal is None or proposal.patient_id != patient.id:
-        raise errors.not_found("Cette proposition n'existe pas.")
+        raise errors.not_found(N_("Cette proposition n'existe pas."))
     return proposal
 
 
@@ -122,7 +123,7 @@ def decide(request, patient, proposal, decision, fields=None):
     if decision not in ("accept", "reject"):
         raise errors.unprocessable("'decision' : accept ou reject.", field="decision")
     if proposal.state != "pending":
-        raise errors.conflict("Cette proposition a déjà été traitée.",
+        raise errors.conflict(N_("Cette proposition a déjà été traitée."),
                               review_state=proposal.state)
     now = request.registry.getUtility(IClock).now()
     grant = request.has_permission("patient:edit", patient)

@@ -20,29 +20,32 @@ from datetime import timedelta
 from sqlalchemy import func, select, update
 
 from cabinet import audit, errors
+from cabinet.i18n import N_, _, language_of, translate
 from cabinet.interfaces import IClock, IRateLimiter
 from cabinet.models import OneTimeCode, OneTimeCodeSend
 from cabinet.sms import mask_phone, send_sms
 
 DIGITS = 6
-MISSING = "Saisissez le code à 6 chiffres reçu par SMS."
-WRONG = "Code incorrect : il vous reste {left} essai(s)."
-DEAD = ("Ce code a été saisi trop de fois de manière incorrecte : demandez un nouveau "
-        "code.")
-EXPIRED = "Ce code a expiré : demandez un nouveau code."
-UNKNOWN = "Aucun code valable n'a été demandé : demandez un code."
-USED = "Ce code a déjà été utilisé : demandez un nouveau code."
-TOO_SOON = "Un code vient d'être envoyé : attendez une minute avant d'en demander un autre."
-TOO_MANY = ("Trop de codes demandés en une heure : réessayez plus tard "
-            "(au plus {limit} par heure).")
-TOO_MANY_SMS = "Trop de codes envoyés par SMS : réessayez plus tard."
+MISSING = N_("Saisissez le code à 6 chiffres reçu par SMS.")
+WRONG = N_("Code incorrect : il vous reste ${left} essai(s).")
+DEAD = N_("Ce code a été saisi trop de fois de manière incorrecte : demandez un nouveau "
+          "code.")
+EXPIRED = N_("Ce code a expiré : demandez un nouveau code.")
+UNKNOWN = N_("Aucun code valable n'a été demandé : demandez un code.")
+USED = N_("Ce code a déjà été utilisé : demandez un nouveau code.")
+TOO_SOON = N_("Un code vient d'être envoyé : attendez une minute avant d'en demander un autre.")
+TOO_MANY = N_("Trop de codes demandés en une heure : réessayez plus tard "
+              "(au plus ${limit} par heure).")
+TOO_MANY_SMS = N_("Trop de codes envoyés par SMS : réessayez plus tard.")
+#: the SMS, msgids sent in the recipient's language (cabinet.i18n.language_of)
 MESSAGES = {
-    "login": "Votre code de connexion Cabinet : {code}. Il expire dans {minutes} minutes.",
-    "sign": "Votre code de signature Cabinet : {code} ({title}). "
-            "Il expire dans {minutes} minutes.",
+    "login": N_("Votre code de connexion Cabinet : ${code}. Il expire dans ${minutes} "
+                "minutes."),
+    "sign": N_("Votre code de signature Cabinet : ${code} (${title}). "
+               "Il expire dans ${minutes} minutes."),
     # issue #9, P8: "add a patient" (cabinet.views.add_patient)
-    "link": "Votre code pour relier votre dossier à un compte Cabinet : {code}. "
-            "Il expire dans {minutes} minutes.",
+    "link": N_("Votre code pour relier votre dossier à un compte Cabinet : ${code}. "
+               "Il expire dans ${minutes} minutes."),
 }
 
 
@@ -93,7 +96,7 @@ class OneTimeCodes:
         if last is not None and last > now - timedelta(seconds=self.resend_seconds):
             raise errors.too_many(TOO_SOON, retry_after=self.resend_seconds)
         if count >= self.per_hour:
-            raise errors.too_many(TOO_MANY.format(limit=self.per_hour))
+            raise errors.too_many(_(TOO_MANY, mapping={"limit": self.per_hour}))
 
     def check_sending_caps(self, request, phone):
         """429 past the caps on codes sent to one phone and asked from one address,
@@ -145,8 +148,9 @@ class OneTimeCodes:
         session.add(OneTimeCodeSend(key=key, sent_at=now))
         session.flush()
         if send:
-            text = MESSAGES.get(purpose, MESSAGES["login"]).format(
-                code=code, minutes=self.minutes, title=title[:60])
+            text = translate(request, MESSAGES.get(purpose, MESSAGES["login"]),
+                             language_of(request, user),
+                             code=code, minutes=self.minutes, title=title[:60])
             send_sms(request, phone, text)
         else:   # the same database work as an SMS: a decoy takes as long (cabinet.outbox)
             send_sms(request, phone, "", decoy=True)
@@ -186,7 +190,7 @@ class OneTimeCodes:
                 or not self.matches(row, code):
             left = self._count_wrong_try(request, row)
             _audit_failure(request, row, "wrong", tries_left=left)
-            return WRONG.format(left=left) if left else DEAD
+            return _(WRONG, mapping={"left": left}) if left else DEAD
         used = request.dbsession.execute(
             update(OneTimeCode).where(OneTimeCode.id == row.id, OneTimeCode.used.is_(None),
                                       OneTimeCode.tries < self.max_tries)

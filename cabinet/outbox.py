@@ -174,6 +174,17 @@ class _lazy_commit:
         return self.begin.__exit__(*exc)
 
 
+def _note_gateway(conn, row, now, error=None):
+    """The gateway's status (cabinet.gateway_status), in the transaction recording
+    the message's outcome; within a savepoint, so that it can never undo that."""
+    from cabinet.gateway_status import note
+    try:
+        with conn.begin_nested():
+            note(conn, row.channel, now, error)
+    except Exception:       # noqa: BLE001 - the status never breaks a delivery
+        log.exception("could not note the status of gateway %s", row.channel)
+
+
 def _deliver_claimed(registry, begin, row):
     clock = registry.getUtility(IClock)
     try:
@@ -184,12 +195,14 @@ def _deliver_claimed(registry, begin, row):
         try:
             with begin() as conn:
                 release(conn, row, clock.now(), _error_text(exc))
+                _note_gateway(conn, row, clock.now(), _error_text(exc))
         except Exception:   # noqa: BLE001 - stays "sending": failed when stale
             log.exception("could not record the failure of outbox message %s", row.id)
         return False
     try:
         with begin() as conn:
             mark_sent(conn, row, clock.now())
+            _note_gateway(conn, row, clock.now())
     except Exception:       # noqa: BLE001 - it left: never send it again
         log.exception("outbox message %s sent but not recorded", row.id)
     return True

@@ -26,9 +26,10 @@ from datetime import date
 import phonenumbers
 from sqlalchemy import or_, select
 
+from cabinet.i18n import N_
 from cabinet.identity import identity_fact
 from cabinet.interfaces import IClock
-from cabinet.models import Cabinet, DirectoryAccount, LocalRole, Patient, User
+from cabinet.models import Cabinet, DirectoryAccount, LocalRole, Patient, PortalLogin, User
 from cabinet.security import ComputedRole
 
 COUNTRIES = {"LU": "Luxembourg", "FR": "France", "BE": "Belgique", "DE": "Allemagne"}
@@ -36,15 +37,15 @@ DEFAULT_COUNTRY = "LU"
 RELATIONS = ("patient", "parent1", "parent2", "guarantor")
 RELATION_TITLES = {"patient": "patient", "parent1": "parent 1", "parent2": "parent 2",
                    "guarantor": "garant financier"}
-NO_MATCH = ("Nous ne pouvons pas vous identifier avec ces informations. Vérifiez-les, "
-            "ou contactez votre cabinet.")
+NO_MATCH = N_("Nous ne pouvons pas vous identifier avec ces informations. Vérifiez-les, "
+              "ou contactez votre cabinet.")
 ADULT_AGE = 18
 
 
 class InvalidPhone(ValueError):
-    message = ("Numéro de téléphone invalide : saisissez un numéro de portable du "
-               "Luxembourg, de France, de Belgique ou d'Allemagne (par exemple "
-               "+352 621 123 456).")
+    message = N_("Numéro de téléphone invalide : saisissez un numéro de portable du "
+                 "Luxembourg, de France, de Belgique ou d'Allemagne (par exemple "
+                 "+352 621 123 456).")
 
 
 def normalise_phone(raw, country=DEFAULT_COUNTRY):
@@ -226,6 +227,21 @@ def account_for(request, match):
     return user
 
 
+def record_portal_login(request, user, match):
+    """A login to the patient portal, for the statistics (issue #10, K5): one row in
+    each cabinet whose records name this person (as patient, parent or guarantor),
+    at the clock's time, in the login's transaction."""
+    paths = {cabinet_path(patient) for patient, _relation in match.records}
+    if not paths:
+        return
+    session = request.dbsession
+    now = request.registry.getUtility(IClock).now()
+    for cabinet_id in session.scalars(select(Cabinet.id).where(Cabinet.path.in_(paths))
+                                      .order_by(Cabinet.id)):
+        session.add(PortalLogin(cabinet_id=cabinet_id, user_id=user.id, at=now))
+    session.flush()
+
+
 # -- minors and their guardians -------------------------------------------------------
 
 def is_minor(patient, today):
@@ -280,6 +296,23 @@ def guarded_minors(session, user_id, today, with_access=True):
             seen.add(patient.id)
             out.append((patient, relation))
     return out
+
+
+def guardians_of(session, patient, today):
+    """Ids of the accounts of the parents and guarantor that the minor's record
+    ``patient`` names, when minors' access lets them act for it: the reverse of
+    guarded_minors (who holds ``guardian`` on this record). One query."""
+    if not is_minor(patient, today) or not minors_access(session, [patient])[patient.id]:
+        return []
+    keys = {_person_of(patient, relation) for relation in RELATIONS[1:]}
+    keys = {key for key in keys if key[3] is not None and key[0]}
+    if not keys:
+        return []
+    rows = session.execute(select(
+        DirectoryAccount.user_id, DirectoryAccount.phone, DirectoryAccount.last_name_key,
+        DirectoryAccount.first_name_key, DirectoryAccount.birth_date)
+        .where(DirectoryAccount.birth_date.in_({key[3] for key in keys})))
+    return sorted({user_id for user_id, *key in rows if tuple(key) in keys})
 
 
 def guardian_roles(request):

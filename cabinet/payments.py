@@ -26,6 +26,7 @@ from sqlalchemy import func, or_, select, update
 from cabinet import audit, errors, modules
 from cabinet.appointments import my_records
 from cabinet.document_sharing import cabinet_of, patient_of
+from cabinet.i18n import N_, language_of, translate
 from cabinet.interfaces import IClock
 from cabinet.locks import lock_node
 from cabinet.mail import send_mail
@@ -35,11 +36,11 @@ from cabinet.search import readable_filter, subtree
 CENTS = Decimal("0.01")
 ZERO = Decimal("0.00")
 MAX_AMOUNT = Decimal("99999999.99")
-EMAIL_REQUIRED = ("Une adresse e-mail est obligatoire pour recevoir la confirmation du "
-                  "paiement : indiquez-la avant de payer.")
-NOTHING_DUE = "Il n'y a rien à payer."
-AMOUNT_INVALID = "Indiquez un montant en euros, par exemple 45,50."
-AMOUNT_NOT_POSITIVE = "Le montant doit être supérieur à zéro."
+EMAIL_REQUIRED = N_("Une adresse e-mail est obligatoire pour recevoir la confirmation du "
+                    "paiement : indiquez-la avant de payer.")
+NOTHING_DUE = N_("Il n'y a rien à payer.")
+AMOUNT_INVALID = N_("Indiquez un montant en euros, par exemple 45,50.")
+AMOUNT_NOT_POSITIVE = N_("Le montant doit être supérieur à zéro.")
 
 
 # -- money ---------------------------------------------------------------------------
@@ -86,7 +87,7 @@ def payment_records(request, context=None):
     if context is not None:
         patient = patient_of(context)
         if patient is None:
-            raise errors.not_found("Cette ressource n'est pas un dossier patient.")
+            raise errors.not_found(N_("Cette ressource n'est pas un dossier patient."))
         modules.require(request, cabinet_of(patient), "payments", patient=patient)
         return [patient]
     paths = my_records(request)
@@ -262,9 +263,9 @@ def process_callback(request, data):
     payment = session.scalar(select(OnlinePayment).where(
         OnlinePayment.reference == data["reference"]))
     if payment is None:
-        raise errors.not_found("Paiement inconnu.")
+        raise errors.not_found(N_("Paiement inconnu."))
     if parse_amount(data["amount"]) != payment.amount:
-        raise errors.bad_request("Le montant ne correspond pas au paiement.")
+        raise errors.bad_request(N_("Le montant ne correspond pas au paiement."))
     lock_node(session, payment.patient_id)    # the record: one approval at a time
     session.refresh(payment)                  # as the lock holder left it
     if payment.state != "pending":
@@ -315,19 +316,35 @@ def process_callback(request, data):
     audit.record(request, "payment", obj=patient, committed_only=True, details=details)
     session.flush()
     session.expire_all()      # care items read later show the new amounts
-    _send_receipt(request, session.get(Patient, payment.patient_id), payment, spread)
+    _send_receipt(request, session.get(Patient, payment.patient_id), payment, spread,
+                  payer)
     return Outcome("approved", payment, payment.message)
 
 
-def _send_receipt(request, patient, payment, spread):
+RECEIPT_SUBJECT = N_("${cabinet} : reçu de votre paiement")
+RECEIPT_HELLO = N_("Bonjour,")
+RECEIPT_PAID = N_("Nous avons bien reçu votre paiement en ligne de ${amount} pour ${patient}.")
+RECEIPT_REFERENCE = N_("Référence : ${reference}")
+RECEIPT_LEFT = N_("Reste dû : ${amount}")
+YOUR_CABINET = N_("Votre cabinet")
+
+
+def _send_receipt(request, patient, payment, spread, payer=None):
+    """The receipt, in the payer's language (their profile's, else the request's)."""
+    from cabinet import formats
+    lang = language_of(request, payer)
+
+    def tr(msgid, **mapping):
+        return translate(request, msgid, lang, **mapping)
+
+    def amount(value):
+        return formats.amount_text(lang, value)
     cabinet = cabinet_of(patient)
-    name = cabinet.title if cabinet is not None else "Votre cabinet"
+    name = cabinet.title if cabinet is not None else tr(YOUR_CABINET)
     due, paid = balance(request.dbsession, patient)
-    lines = [f"Bonjour,", "",
-             f"Nous avons bien reçu votre paiement en ligne de {euros(payment.amount)} "
-             f"pour {patient.title}.", "",
-             *[f"  - {part['item']} : {euros(Decimal(part['amount']))}" for part in spread],
-             "", f"Référence : {payment.reference}",
-             f"Reste dû : {euros(max(due - paid, ZERO))}", "", name]
-    send_mail(request, payment.email, f"{name} : reçu de votre paiement",
-              "\n".join(lines))
+    lines = [tr(RECEIPT_HELLO), "",
+             tr(RECEIPT_PAID, amount=amount(payment.amount), patient=patient.title), "",
+             *[f"  - {part['item']} : {amount(Decimal(part['amount']))}" for part in spread],
+             "", tr(RECEIPT_REFERENCE, reference=payment.reference),
+             tr(RECEIPT_LEFT, amount=amount(max(due - paid, ZERO))), "", name]
+    send_mail(request, payment.email, tr(RECEIPT_SUBJECT, cabinet=name), "\n".join(lines))

@@ -29,18 +29,21 @@ from datetime import date
 
 import colander
 
-REQUIRED = "Cette question est obligatoire."
-UNKNOWN = "Cette question n'existe pas dans ce questionnaire."
-NOT_TEXT = "Réponse attendue : un texte."
-TOO_LONG = "Réponse trop longue ({max} caractères au plus)."
-NOT_NUMBER = "Réponse attendue : un nombre."
-NOT_WHOLE = "Réponse attendue : un nombre entier."
-TOO_SMALL = "La valeur doit être au moins {min}."
-TOO_BIG = "La valeur doit être au plus {max}."
-NOT_DATE = "Date invalide : AAAA-MM-JJ ou JJ/MM/AAAA."
-NOT_YES_NO = "Répondez oui ou non."
-NOT_OPTION = "« {value} » n'est pas un des choix proposés."
-NOT_LIST = "Réponse attendue : une liste de choix."
+from cabinet.i18n import N_, _
+
+#: the messages, msgids: the form shows them in its language (deform translates them)
+REQUIRED = N_("Cette question est obligatoire.")
+UNKNOWN = N_("Cette question n'existe pas dans ce questionnaire.")
+NOT_TEXT = N_("Réponse attendue : un texte.")
+TOO_LONG = N_("Réponse trop longue (${max} caractères au plus).")
+NOT_NUMBER = N_("Réponse attendue : un nombre.")
+NOT_WHOLE = N_("Réponse attendue : un nombre entier.")
+TOO_SMALL = N_("La valeur doit être au moins ${min}.")
+TOO_BIG = N_("La valeur doit être au plus ${max}.")
+NOT_DATE = N_("Date invalide : AAAA-MM-JJ ou JJ/MM/AAAA.")
+NOT_YES_NO = N_("Répondez oui ou non.")
+NOT_OPTION = N_("« ${value} » n'est pas un des choix proposés.")
+NOT_LIST = N_("Réponse attendue : une liste de choix.")
 SCALE_MIN, SCALE_MAX = 0, 10
 TEXT_MAX = {"short_text": 500, "long_text": 5000}
 _FR_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
@@ -66,10 +69,10 @@ class TextAnswer(_TextShown):
         if _empty(cstruct):
             return colander.null
         if not isinstance(cstruct, str):
-            raise colander.Invalid(node, NOT_TEXT)
+            raise colander.Invalid(node, _(NOT_TEXT))
         value = cstruct.strip()
         if len(value) > self.max_length:
-            raise colander.Invalid(node, TOO_LONG.format(max=self.max_length))
+            raise colander.Invalid(node, _(TOO_LONG, mapping={"max": self.max_length}))
         return value
 
 
@@ -92,33 +95,34 @@ class NumberAnswer(colander.SchemaType):
         if _empty(cstruct):
             return colander.null
         if isinstance(cstruct, bool):
-            raise colander.Invalid(node, NOT_NUMBER)
+            raise colander.Invalid(node, _(NOT_NUMBER))
         if isinstance(cstruct, (int, float)):
             value = cstruct
         elif isinstance(cstruct, str):
             text = cstruct.strip().replace(" ", "").replace(",", ".")
             if len(text) > 40:
-                raise colander.Invalid(node, NOT_NUMBER)
+                raise colander.Invalid(node, _(NOT_NUMBER))
             try:
                 value = int(text)
             except ValueError:
                 try:
                     value = float(text)
                 except ValueError:
-                    raise colander.Invalid(node, NOT_NUMBER)
+                    raise colander.Invalid(node, _(NOT_NUMBER))
         else:
-            raise colander.Invalid(node, NOT_NUMBER)
+            raise colander.Invalid(node, _(NOT_NUMBER))
         if isinstance(value, float):
             if not math.isfinite(value):
-                raise colander.Invalid(node, NOT_NUMBER)
+                raise colander.Invalid(node, _(NOT_NUMBER))
             if value.is_integer() and self.whole:
                 value = int(value)
         if self.whole and not isinstance(value, int):
-            raise colander.Invalid(node, NOT_WHOLE)
+            raise colander.Invalid(node, _(NOT_WHOLE))
         if self.minimum is not None and value < self.minimum:
-            raise colander.Invalid(node, TOO_SMALL.format(min=_display_number(self.minimum)))
+            raise colander.Invalid(node, _(TOO_SMALL, mapping={
+                "min": _display_number(self.minimum)}))
         if self.maximum is not None and value > self.maximum:
-            raise colander.Invalid(node, TOO_BIG.format(max=_display_number(self.maximum)))
+            raise colander.Invalid(node, _(TOO_BIG, mapping={"max": _display_number(self.maximum)}))
         return value
 
 
@@ -128,7 +132,7 @@ class DateAnswer(_TextShown):
         if _empty(cstruct):
             return colander.null
         if not isinstance(cstruct, str):
-            raise colander.Invalid(node, NOT_DATE)
+            raise colander.Invalid(node, _(NOT_DATE))
         text = cstruct.strip()
         found = _FR_DATE.match(text)
         try:
@@ -140,9 +144,9 @@ class DateAnswer(_TextShown):
             else:
                 raise ValueError(text)
         except ValueError:
-            raise colander.Invalid(node, NOT_DATE)
+            raise colander.Invalid(node, _(NOT_DATE))
         if value.year < 1800:
-            raise colander.Invalid(node, NOT_DATE)
+            raise colander.Invalid(node, _(NOT_DATE))
         return value.isoformat()
 
 
@@ -159,7 +163,7 @@ class YesNoAnswer(colander.SchemaType):
             return cstruct
         if isinstance(cstruct, str) and cstruct.strip().lower() in ("true", "false"):
             return cstruct.strip().lower() == "true"
-        raise colander.Invalid(node, NOT_YES_NO)
+        raise colander.Invalid(node, _(NOT_YES_NO))
 
 
 class ChoiceAnswer(colander.SchemaType):
@@ -173,9 +177,9 @@ class ChoiceAnswer(colander.SchemaType):
         if _empty(cstruct):
             return colander.null
         if not isinstance(cstruct, str):
-            raise colander.Invalid(node, NOT_TEXT)
+            raise colander.Invalid(node, _(NOT_TEXT))
         if cstruct not in self.options:
-            raise colander.Invalid(node, NOT_OPTION.format(value=cstruct[:100]))
+            raise colander.Invalid(node, _(NOT_OPTION, mapping={"value": cstruct[:100]}))
         return cstruct
 
 
@@ -194,13 +198,13 @@ class MultipleChoiceAnswer(colander.SchemaType):
         if cstruct is colander.null or cstruct is None:
             return colander.null
         if isinstance(cstruct, str) or not isinstance(cstruct, (list, tuple, set)):
-            raise colander.Invalid(node, NOT_LIST)
+            raise colander.Invalid(node, _(NOT_LIST))
         chosen = set()
         for value in cstruct:
             if not isinstance(value, str):
-                raise colander.Invalid(node, NOT_LIST)
+                raise colander.Invalid(node, _(NOT_LIST))
             if value not in self.options:
-                raise colander.Invalid(node, NOT_OPTION.format(value=value[:100]))
+                raise colander.Invalid(node, _(NOT_OPTION, mapping={"value": value[:100]}))
             chosen.add(value)
         if not chosen:
             return colander.null
@@ -267,12 +271,12 @@ class AnswersSchema(colander.SchemaNode):
                 continue
             if value is colander.drop or value is colander.null:
                 if getattr(child, "required_when_asked", False):
-                    error.add(colander.Invalid(child, REQUIRED), pos)
+                    error.add(colander.Invalid(child, _(REQUIRED)), pos)
                 continue
             answers[child.name] = value
         for offset, key in enumerate(unknown):
             node = colander.SchemaNode(colander.String(), name=str(key)[:100])
-            error.add(colander.Invalid(node, UNKNOWN), len(self.children) + offset)
+            error.add(colander.Invalid(node, _(UNKNOWN)), len(self.children) + offset)
         if error.children:
             raise error
         return answers
@@ -287,7 +291,7 @@ def question_node(question, *, draft=False, widgets=False):
         answer_type(question), name=question["id"], title=question.get("text") or "",
         description=question.get("help") or "",
         missing=colander.required if required and not conditional else colander.drop,
-        missing_msg=REQUIRED)
+        missing_msg=_(REQUIRED))
     node.required_when_asked = required and conditional
     node.question = question
     node.oid = f"q-{question['id']}"

@@ -24,6 +24,7 @@ from cabinet.models import LocalRole, Node, Professional, QuestionnaireTemplate
 from cabinet.models.questionnaires import TemplateVersion
 from cabinet.questionnaire_templates import current_version  # noqa: F401 (re-exported)
 from cabinet.workflow import fire, record_history
+from cabinet.i18n import N_, _
 
 FOLDER = "questionnaires"
 TEMPLATES = "questionnaire-templates"
@@ -38,8 +39,8 @@ def create_response(request, patient, template, *, practitioner=None, name=None)
     session = request.dbsession
     version = current_version(session, template)
     if version is None or not version.questions:
-        raise errors.conflict(f"Le modèle « {template.title} » n'a pas encore de "
-                              "questions : il ne peut pas être envoyé.")
+        raise errors.conflict(_("Le modèle « ${title} » n'a pas encore de questions : il "
+                                "ne peut pas être envoyé.", mapping={"title": template.title}))
     folder = patient[FOLDER]
     node = add_node(session, request.registry, folder, "QuestionnaireResponse", name=name,
                     title=version.title or template.title, owner=request.identity,
@@ -149,8 +150,26 @@ def state_title(request, node, state=None):
     return found.title if found is not None else (state or node.state)
 
 
+def start_language(request, response):
+    """A response keeps the language it was started in: the request's, at its first
+    save (issue #10, A4)."""
+    from cabinet.i18n import LANGUAGES
+    if response.language is None and request.locale_name in LANGUAGES:
+        response.language = request.locale_name
+
+
+def speak_started_language(request, response):
+    """Those who fill ``response`` read its form in the language it was started in,
+    whatever language they chose since; others (the cabinet) read their own."""
+    from cabinet.i18n import use_language
+    if response.language and request.has_permission("questionnaire:fill", response):
+        use_language(request, response.language)
+
+
 def save_answers(request, response, answers):
-    """Store ``answers`` (already checked) as the response's draft."""
+    """Store ``answers`` (already checked) as the response's draft; the first save
+    records the language the response is filled in."""
+    start_language(request, response)
     now = request.registry.getUtility(IClock).now()
     response.answers = dict(answers)
     response.draft_saved_at = now
@@ -179,8 +198,8 @@ def answers_problem(request, response):
     _answers, problems = check_response_answers(request, response, response.answers or {},
                                                 draft=False)
     if problems:
-        raise errors.unprocessable("Le questionnaire n'est pas complet : voir les "
-                                   "questions signalées.", errors=problems)
+        raise errors.unprocessable(N_("Le questionnaire n'est pas complet : voir les "
+                                   "questions signalées."), errors=problems)
     return None
 
 

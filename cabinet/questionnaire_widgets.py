@@ -17,12 +17,13 @@ from deform.widget import (
 )
 from pyramid.i18n import get_localizer
 
+from cabinet.i18n import N_, _, translate
 from cabinet.questionnaire_forms import SCALE_MAX, SCALE_MIN, answers_schema
 
 #: the form's buttons: "save" keeps a draft; the submit button is the ``fill``
 #: transition's, as on every page (``transition=fill``)
 SAVE, SUBMIT = "save", "fill"
-YES_NO = (("true", "Oui"), ("false", "Non"))
+YES_NO = (("true", _("Oui")), ("false", _("Non")))
 
 
 def widget_for(question):
@@ -55,16 +56,20 @@ def widget_for(question):
     return widget
 
 
-def _condition_note(question, by_id):
+CONDITION_NOTE = N_("À remplir seulement si vous avez répondu « ${answer} » à la question "
+                    "« ${question} ».")
+
+
+def _condition_note(request, question, by_id):
     condition = question.get("show_if")
     if not condition:
         return ""
     target = by_id.get(condition["question"], {})
     equals = condition["equals"]
     if isinstance(equals, bool):
-        equals = "Oui" if equals else "Non"
-    return (f"À remplir seulement si vous avez répondu « {equals} » à la question "
-            f"« {target.get('text', condition['question'])} ».")
+        equals = _("Oui") if equals else _("Non")
+    return translate(request, CONDITION_NOTE, answer=equals,
+                     question=target.get("text", condition["question"]))
 
 
 def renderer(request):
@@ -85,13 +90,13 @@ def response_form(request, questions, action, *, draft):
     schema = answers_schema(questions, draft=draft, widgets=True)
     by_id = {q["id"]: q for q in questions}
     for node in schema.children:
-        note = _condition_note(node.question, by_id)
+        note = _condition_note(request, node.question, by_id)
         if note:
             node.description = f"{node.description} {note}".strip()
     buttons = (
-        deform.Button(SAVE, "Enregistrer le brouillon", css_class="secondary",
+        deform.Button(SAVE, _("Enregistrer le brouillon"), css_class="secondary",
                       attributes={"formnovalidate": "formnovalidate"}),
-        deform.Button("transition", "Envoyer", value=SUBMIT, css_class="primary"),
+        deform.Button("transition", _("Envoyer"), value=SUBMIT, css_class="primary"),
     )
     form = deform.Form(schema, action=action, buttons=buttons, formid="questionnaire",
                        css_class="deform transitions", renderer=renderer(request))

@@ -20,10 +20,12 @@ patient, the type or reason of the appointment.
 import re
 from datetime import datetime, time, timedelta, timezone
 
+from babel.dates import format_date
 from sqlalchemy import or_, select
 
-from cabinet import modules
+from cabinet import formats, modules
 from cabinet.appointments import Invalid, local_now, zone
+from cabinet.i18n import LANGUAGES, N_, language_of, translate
 from cabinet.interfaces import IClock
 from cabinet.models import (
     Appointment, Cabinet, DirectoryAccount, LocalRole, NotificationSetting, Patient,
@@ -37,8 +39,13 @@ CHANNELS = {"sms": "SMS", "email": "E-mail"}
 DEFAULT = (1, "12:00")
 LATE = timedelta(hours=2)
 TIME_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
-WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-SUBJECT = "Rappel de rendez-vous"
+#: the reminder, msgids written in the reminded person's language (cabinet.i18n)
+SUBJECT = N_("Rappel de rendez-vous")
+TEXT = N_("${cabinet} : rappel de votre rendez-vous le ${weekday} ${date} à ${time}. En cas "
+          "d'empêchement, merci de prévenir le cabinet.")
+TEXT_WITH = N_("${cabinet} : rappel de votre rendez-vous le ${weekday} ${date} à ${time} "
+               "avec ${practitioner}. En cas d'empêchement, merci de prévenir le cabinet.")
+YOUR_CABINET = N_("Votre cabinet")
 
 
 # -- rules ---------------------------------------------------------------------------------
@@ -142,11 +149,14 @@ def due_at(start, days, at, tz):
     return local.replace(tzinfo=tz).astimezone(timezone.utc).replace(tzinfo=None)
 
 
-def reminder_text(cabinet_title, start, practitioner_title):
-    who = f" avec {practitioner_title}" if practitioner_title else ""
-    return (f"{cabinet_title} : rappel de votre rendez-vous le {WEEKDAYS[start.weekday()]} "
-            f"{start:%d/%m/%Y} à {start:%H:%M}{who}. En cas d'empêchement, merci de "
-            f"prévenir le cabinet.")
+def reminder_text(request, lang, cabinet_title, start, practitioner_title):
+    """The reminder in ``lang``: the cabinet, the day, the time and the practitioner,
+    nothing of the reason."""
+    mapping = {"cabinet": cabinet_title or translate(request, YOUR_CABINET, lang),
+               "weekday": format_date(start, "EEEE", locale=lang),
+               "date": formats.date(lang, start), "time": formats.time(lang, start),
+               "practitioner": practitioner_title}
+    return translate(request, TEXT_WITH if practitioner_title else TEXT, lang, **mapping)
 
 
 def dedup_key(appointment, user_id, days, at, channel):
@@ -154,12 +164,13 @@ def dedup_key(appointment, user_id, days, at, channel):
             f"{channel}:{days}d{at.replace(':', '')}")
 
 
-def _describe(session, appointment):
+def _describe(request, appointment, lang):
+    session = request.dbsession
     cabinet = session.get(Cabinet, appointment.cabinet_id) if appointment.cabinet_id \
         else None
     practitioner = session.get(Professional, appointment.practitioner_id) \
         if appointment.practitioner_id else None
-    return reminder_text(cabinet.title if cabinet else "Votre cabinet", appointment.start,
+    return reminder_text(request, lang, cabinet.title if cabinet else "", appointment.start,
                          practitioner.title if practitioner else "")
 
 
@@ -246,7 +257,7 @@ def queue_due(request):
         patient = session.get(Patient, appointment.patient_id)
         if patient is None or portal_off(session, appointment, patient):
             continue
-        text = None
+        texts = {}    # language -> text
         for user_id in recipients(request, patient):
             user = session.get(User, user_id)
             if user is None or not user.active or not reminders_on(session, user_id):
@@ -256,10 +267,12 @@ def queue_due(request):
                 recipient = user.phone if channel == "sms" else user.email
                 if not (now - LATE <= due <= now) or not recipient:
                     continue
-                text = text or _describe(session, appointment)
+                lang = language_of(request, user)
+                if lang not in texts:
+                    texts[lang] = _describe(request, appointment, lang)
                 queued += queue(session, now, kind="reminder", channel=channel,
-                                recipient=recipient, text=text, due=due,
-                                subject=SUBJECT, user_id=user_id,
+                                recipient=recipient, text=texts[lang], due=due,
+                                subject=translate(request, SUBJECT, lang), user_id=user_id,
                                 appointment_id=appointment.id,
                                 dedup_key=dedup_key(appointment, user_id, days, at,
                                                     channel)) is not None
@@ -289,9 +302,10 @@ def stale_reason(request, row):
     parts = row.dedup_key.split(":")
     if len(parts) != 6 or parts[2] != f"{appointment.start:%Y%m%d%H%M}":
         return "Rendez-vous déplacé."
-    if row.text != _describe(session, appointment):
-        return "Rendez-vous modifié."
     user = session.get(User, row.user_id) if row.user_id else None
+    # as written when queued, in the person's language then (which they may change)
+    if row.text not in {_describe(request, appointment, lang) for lang in LANGUAGES}:
+        return "Rendez-vous modifié."
     if user is None or not user.active:
         return "Compte désactivé."
     if not reminders_on(session, user.id):

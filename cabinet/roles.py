@@ -57,6 +57,11 @@ _ACTIONS = {
     # (pay), and the payment provider's signed callback (callback: Everyone, the
     # HMAC signature is the credential)
     "payment": ("view", "add", "edit", "delete", "pay", "callback"),
+    # imaging (issue #9, P5): an image node, the cabinet's side (view, add, edit,
+    # delete); a record's shared images (imaging:view, held on the record by its
+    # patient, guardians and cabinet) and the cabinet's selection (imaging:configure)
+    "image": ("view", "add", "edit", "delete"),
+    "imaging": ("view", "configure"),
     "professional": ("view", "edit"),
     "delegation": ("view", "add", "accept", "end", "cancel", "expire"),
     # enter: fill in procedures in the space; sign: sign them (members by role)

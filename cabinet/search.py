@@ -51,23 +51,52 @@ def user_grants(request):
     return grants
 
 
-def viewable_states(workflows, cls, roles):
-    permission = f"{cls.permission_prefix}:view"
+def viewable_states(workflows, cls, roles, permission=None):
+    """The states of ``cls`` in which ``roles`` hold ``permission`` (by default the
+    type's own ``<prefix>:view``)."""
+    permission = permission or f"{cls.permission_prefix}:view"
     workflow = workflows[cls.workflow_name]
     return sorted(state for state, holders in workflow.roles_with(permission).items()
                   if holders & roles)
 
 
-def readable_branches(request, types=SEARCHABLE_TYPES):
+def readable_branches(request, types=SEARCHABLE_TYPES, permission=None):
     """[(path, condition)]: one condition per grant path, whose OR is what the user
-    may view (see readable_filter)."""
-    workflows = request.workflows
+    may view (see readable_filter); with ``permission``, what the user holds that
+    permission on instead (e.g. ``payment:view`` on patient records).
+
+    The conditions depend only on the grants (paths and roles), the types and the
+    permission, the workflows being fixed at start-up: they are built once per
+    application for each such combination (SQL expressions are immutable, so one
+    serves every request and thread), instead of some hundred expression objects per
+    listing. The cache is bounded: past BRANCH_CACHE_SIZE combinations it starts
+    again."""
+    grants = tuple(sorted((path, frozenset(roles))
+                          for path, roles in user_grants(request).items()))
+    key = (grants, tuple(types), permission)
+    cache = request.registry.get(BRANCH_CACHE)
+    if cache is None:
+        cache = request.registry[BRANCH_CACHE] = {}
+    branches = cache.get(key)
+    if branches is None:
+        if len(cache) >= BRANCH_CACHE_SIZE:
+            cache.clear()
+        branches = cache[key] = _readable_branches(request.workflows, grants, types,
+                                                   permission)
+    return branches
+
+
+BRANCH_CACHE = "cabinet.search.readable_branches"
+BRANCH_CACHE_SIZE = 4096
+
+
+def _readable_branches(workflows, grants, types, permission):
     branches = []
-    for path, roles in sorted(user_grants(request).items()):
+    for path, roles in grants:
         by_type = []
         for portal_type in types:
             cls = CONTENT_TYPES[portal_type]
-            states = viewable_states(workflows, cls, roles)
+            states = viewable_states(workflows, cls, roles, permission)
             if not states:
                 continue
             identity = cls.__mapper__.polymorphic_identity
@@ -77,14 +106,14 @@ def readable_branches(request, types=SEARCHABLE_TYPES):
                 by_type.append(Node.type == identity)
             else:
                 by_type.append(and_(Node.type == identity, Node.state.in_(states)))
-        by_type += derived_conditions(workflows, types, roles)
+        by_type += derived_conditions(workflows, types, roles, permission)
         if by_type:
             branches.append((path, and_(subtree(path), or_(*by_type)) if path != "/"
                              else or_(*by_type)))
     return branches
 
 
-def derived_conditions(workflows, types, roles):
+def derived_conditions(workflows, types, roles, permission=None):
     """Conditions for the roles a node gives to holders of ``roles`` by its own rows
     ``(node, "role:<source>", role)`` (cabinet.roles.DERIVED_ROLES, as
     cabinet.security.derived_roles): the type, the states where that role may view,
@@ -95,7 +124,7 @@ def derived_conditions(workflows, types, roles):
             continue
         for portal_type in types:
             cls = CONTENT_TYPES[portal_type]
-            states = viewable_states(workflows, cls, {role})
+            states = viewable_states(workflows, cls, {role}, permission)
             if not states:
                 continue
             marker = exists().where(LocalRole.node_id == Node.id,
@@ -106,9 +135,10 @@ def derived_conditions(workflows, types, roles):
     return conditions
 
 
-def readable_filter(request, types=SEARCHABLE_TYPES):
-    """SQL condition: the current user may view the node."""
-    branches = readable_branches(request, types)
+def readable_filter(request, types=SEARCHABLE_TYPES, permission=None):
+    """SQL condition: the current user may view the node (with ``permission``: holds
+    that permission on it, compiled from the workflows the same way)."""
+    branches = readable_branches(request, types, permission)
     return or_(*(condition for _path, condition in branches)) if branches else false()
 
 

@@ -140,12 +140,17 @@ def get_sms_gateway(registry):
     return registry.getUtility(ISmsGateway)
 
 
-def _deliver(gateway, to, text):
+def _deliver(gateway, to, text, registry=None):
+    from cabinet.gateway_status import note_safely
     try:
         gateway.send(to, text)
-    except Exception:   # the transaction is committed: log, never raise
+    except Exception as exc:   # the transaction is committed: log, never raise
         log.exception("could not send an SMS to %s", mask_phone(to))
+        if registry is not None:
+            note_safely(registry, "sms", f"{type(exc).__name__}: {exc}")
         return False
+    if registry is not None:
+        note_safely(registry, "sms")
     return True
 
 
@@ -163,8 +168,8 @@ def send_sms(request, to, text, decoy=False):
             getattr(request, "dbsession", None) is None:   # a transaction without data
         if decoy:
             return None
-        gateway = get_sms_gateway(request.registry)
-        return after_commit(request, lambda: _deliver(gateway, to, text))
+        gateway, registry = get_sms_gateway(request.registry), request.registry
+        return after_commit(request, lambda: _deliver(gateway, to, text, registry))
     from cabinet.outbox import deliver_now, queue
     registry = request.registry
     message_id = queue(request.dbsession, registry.getUtility(IClock).now(),

@@ -18,6 +18,7 @@ from zope.interface import Interface, implementer
 
 from cabinet import errors
 from cabinet.content import add_node, free_name
+from cabinet.i18n import N_
 from cabinet.interfaces import IAfterTransition, IClock
 from cabinet.locks import lock_node
 from cabinet.models import LocalRole, Membership, Node, User
@@ -132,7 +133,7 @@ def _certificate_source_factory(settings):
         settings.get("cabinet.certificates", "cabinet.spaces.AccountCertificates"))
 
 
-NO_ACCOUNT = "Aucun compte ne porte cet identifiant."
+NO_ACCOUNT = N_("Aucun compte ne porte cet identifiant.")
 
 
 def assign_certificate(request, login, serial):
@@ -242,9 +243,10 @@ def invite(request, folder, certificate, role):
         Membership.state.in_(("invited", "active"))))
     if existing is not None:
         raise errors.conflict(
-            "Ce certificat est déjà membre de l'espace ou invité "
-            f"({'actif' if existing.state == 'active' else 'invité'}).",
-            errors={"certificate_serial": "Déjà membre ou invité."})
+            N_("Ce certificat est déjà membre de l'espace ou invité (actif).")
+            if existing.state == "active" else
+            N_("Ce certificat est déjà membre de l'espace ou invité (invité)."),
+            errors={"certificate_serial": N_("Déjà membre ou invité.")})
     membership = add_node(session, request.registry, folder, "Membership",
                           name=free_name(session, folder, certificate),
                           title=f"Invitation {certificate}", owner=request.identity,
@@ -279,7 +281,7 @@ def change_role(request, membership, role):
     if problem:
         raise errors.unprocessable("Some fields are invalid.", errors={"role": problem})
     if membership.state not in ("invited", "active"):
-        raise errors.conflict("Ce membre a quitté l'espace ; son rôle ne change plus.",
+        raise errors.conflict(N_("Ce membre a quitté l'espace ; son rôle ne change plus."),
                               review_state=membership.state)
     old = membership.role
     if old == role:

@@ -20,6 +20,7 @@ from sqlalchemy import and_, exists, func, select
 from sqlalchemy.exc import IntegrityError
 
 from cabinet import errors
+from cabinet.i18n import N_
 from cabinet.identity import identity_fact
 from cabinet.interfaces import IClock, ISite
 from cabinet.models import TermsAcceptance, TermsVersion, User
@@ -39,7 +40,7 @@ EXEMPT_ROUTES = frozenset({"terms_accept"})
 
 VERSION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,49}$")
 MAX_TEXT = 100_000
-DUPLICATE = "Cette version existe déjà : choisissez un nouveau numéro."
+DUPLICATE = N_("Cette version existe déjà : choisissez un nouveau numéro.")
 
 
 class TermsNotAccepted(Exception):

@@ -306,3 +306,27 @@ def api(testapp):
     def make(login_name, password="demo"):
         return Api(testapp, api_token(testapp, login_name, password))
     return make
+
+
+def add_other_cabinet(db):
+    """Another cabinet, /cabinets/autre, with its own staff member 'sec.autre' (the
+    terms accepted): its login."""
+    from cabinet.content import add_node
+    from cabinet.interfaces import IClock
+    from cabinet.models import LocalRole, TermsVersion, User
+    from cabinet.resources import get_root
+    from cabinet.terms import accept_for_all_users
+    from sqlalchemy import select
+    with db() as request:
+        session = request.dbsession
+        user = User(login="sec.autre", fullname="Secrétaire Autre",
+                    password_hash=session.scalar(select(User.password_hash).where(
+                        User.login == "dr.martin")))
+        session.add(user)
+        session.flush()
+        cabinet = add_node(session, request.registry, get_root(request)["cabinets"],
+                           "Cabinet", name="autre", title="Autre cabinet")
+        session.add(LocalRole(node_id=cabinet.id, principal=user.principal, role="staff"))
+        terms = session.scalar(select(TermsVersion))
+        accept_for_all_users(session, terms, request.registry.getUtility(IClock).now())
+    return "sec.autre"

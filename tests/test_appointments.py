@@ -1,5 +1,7 @@
 """Appointments through the JSON API (issue #5): create, move, cancel, list, by the
 right people only; bad input refused with nothing changed."""
+from datetime import datetime
+
 import pytest
 
 from tests.conftest import LEA, Api, patient_token  # noqa: F401 (other modules' too)
@@ -54,19 +56,19 @@ def test_staff_book_an_appointment_whose_end_defaults_to_the_type_duration(marti
     response = martin.post(LEROY + "/appointments", book(), status=201)
     data = response.json
     assert data["@type"] == "Appointment" and data["review_state"] == "scheduled"
-    assert data["start"] == "2026-03-12T10:00:00" and data["end"] == "2026-03-12T10:30:00"
+    assert data["start"] == "2026-03-12T10:00:00+01:00" and data["end"] == "2026-03-12T10:30:00+01:00"
     assert data["practitioner"] == {"id": "martin", "title": "Dr Paul Martin"}
     assert data["appointment_type"]["title"] == "Consultation"
     assert data["place"] == "Salle 2"
     assert data["title"] == "Consultation — 12/03/2026 10:00 — Dr Paul Martin"
     assert data["patient"]["title"] == "Léa Leroy"
-    assert martin.get(path_of(response)).json["start"] == "2026-03-12T10:00:00"
+    assert martin.get(path_of(response)).json["start"] == "2026-03-12T10:00:00+01:00"
 
 
 def test_posting_to_the_patient_record_adds_to_its_appointments(martin):
     response = martin.post(LEROY, book(end="2026-03-12T11:15"), status=201)
     assert "/patients/leroy/appointments/" in response.json["@id"]
-    assert response.json["end"] == "2026-03-12T11:15:00"
+    assert response.json["end"] == "2026-03-12T11:15:00+01:00"
 
 
 @pytest.mark.parametrize("body, field", [
@@ -108,7 +110,7 @@ def test_a_practitioner_is_not_booked_twice_at_the_same_time(martin, admin):
 def test_move_keeps_the_duration_and_refuses_bad_times(martin, admin):
     path = path_of(martin.post(LEROY + "/appointments", book(), status=201))
     moved = martin.patch(path, {"start": "2026-03-13T15:00"}).json
-    assert (moved["start"], moved["end"]) == ("2026-03-13T15:00:00", "2026-03-13T15:30:00")
+    assert (moved["start"], moved["end"]) == ("2026-03-13T15:00:00+01:00", "2026-03-13T15:30:00+01:00")
     assert moved["title"].startswith("Consultation — 13/03/2026 15:00")
     response = martin.patch(path, {"start": "2026-03-13T16:00", "end": "2026-03-13T15:00"},
                             status=422)
@@ -117,7 +119,7 @@ def test_move_keeps_the_duration_and_refuses_bad_times(martin, admin):
                                book(start="2026-03-14T09:00"), status=201))
     clash = martin.patch(path, {"start": "2026-03-14T09:10"}, status=409)
     assert "déjà un rendez-vous" in clash.json["message"]
-    assert martin.get(path).json["start"] == "2026-03-13T15:00:00"
+    assert martin.get(path).json["start"] == "2026-03-13T15:00:00+01:00"
     # moving onto its own slot is no clash
     martin.patch(other, {"end": "2026-03-14T09:45"}, status=200)
 
@@ -208,7 +210,7 @@ def test_other_cabinets_and_anonymous_visitors_reach_nothing(martin, demo, db, t
     assert set(refused.json["errors"]) == {"appointment_type", "practitioner"}
     testapp.get(path, headers={"Accept": "application/json"}, status=401)
     testapp.get(LEROY + "/@appointments", status=401)
-    assert martin.get(path).json["start"] == "2026-03-12T10:00:00"
+    assert martin.get(path).json["start"] == "2026-03-12T10:00:00+01:00"
 
 
 def test_the_listings_answer_inside_the_record_and_the_cabinet(martin):
@@ -239,3 +241,18 @@ def test_appointment_types_through_the_api(martin, lea):
     martin.delete(PARC + "/@appointment-types/inconnu", status=404)
     lea.post(PARC + "/@appointment-types", {"id": "x", "title": "X", "duration": 20},
              status=403)
+
+
+def test_appointment_times_carry_the_cabinets_offset_of_their_day():
+    """Wall-clock times in the cabinet's zone: +01:00 in winter, +02:00 in summer;
+    time stamps (created, modified ...) are UTC, +00:00."""
+    from types import SimpleNamespace
+    from cabinet.appointments import local_isoformat
+    from cabinet.views.base import isoformat
+    request = SimpleNamespace(registry=SimpleNamespace(settings={}))
+    assert local_isoformat(request, datetime(2026, 1, 15, 9, 0)) == "2026-01-15T09:00:00+01:00"
+    assert local_isoformat(request, datetime(2026, 7, 15, 9, 0, 7, 5)) == \
+        "2026-07-15T09:00:07+02:00"
+    assert local_isoformat(request, None) is None
+    assert isoformat(datetime(2026, 7, 15, 9, 0, 0, 5)) == "2026-07-15T09:00:00+00:00"
+    assert isoformat(datetime(2026, 7, 15, 9, 0).date()) == "2026-07-15"

@@ -18,7 +18,7 @@ def test_the_demos_signed_documents_have_evidence_and_a_signed_pdf(demo, api, db
     leroy = api("p.leroy")
     evidence = leroy.get(f"{RADIO}/@signature").json
     assert evidence["signer"] == {"id": "p.leroy", "fullname": "Léa Leroy"}
-    assert evidence["signed_at"] == "2026-03-10T09:00:00"
+    assert evidence["signed_at"] == "2026-03-10T09:00:00+00:00"
     pdf = leroy.get(f"{RADIO}/@@download").body
     assert hashlib.sha256(pdf).hexdigest() == evidence["signed_sha256"]
     assert validate(pdf, load_cert(db)).valid

@@ -15,6 +15,7 @@ PARC = "/cabinets/parc"
 LEROY = f"{PARC}/patients/leroy"
 BERNARD = f"{PARC}/patients/bernard"
 SCHMIT = f"{PARC}/patients/schmit"
+HUGO = f"{PARC}/patients/hugo-leroy"
 
 
 @pytest.fixture
@@ -332,3 +333,42 @@ def test_the_blob_collector_keeps_the_files_of_messages_and_templates(demo, db):
                  for sha in session.scalars(select(model.blob_sha256))} - {None}
         assert len(files) == 2                   # Léa's photo, the template's PDF
         assert files <= referenced_hashes(session)
+
+
+def test_a_minor_s_guardians_are_told_of_the_cabinet_s_message(demo, martin, testapp,
+                                                               registry):
+    """Hugo is a minor: the cabinet's message on his record is announced to Léa, the
+    parent who acts for him on the portal (at her address), never with its text."""
+    from tests.conftest import patient_token
+    patient_token(testapp, registry)      # Léa's directory account: Hugo's guardian
+    outbox = registry.getUtility(IMailer).outbox
+    before = len(outbox)
+    martin.post(HUGO + "/@messages", {"text": "Le rendez-vous de Hugo est confirmé"},
+                status=201)
+    mails = outbox[before:]
+    assert sorted(r for mail in mails for r in mail.recipients) == ["lea.leroy@example.org"]
+    assert all("Hugo" not in mail.body and "confirmé" not in mail.body for mail in mails)
+
+
+def test_a_record_hidden_by_the_gdpr_opt_out_is_hidden_from_the_whole_portal(
+        demo, martin, lea, api, registry):
+    """The opt-out hides Léa's record from her portal: messages, payments,
+    appointments, documents answer 403 with the reason; her lists leave it out; the
+    cabinet's side keeps working and sends her no new-message mail."""
+    def records():
+        return [item["patient"]["@id"].split("/patients/")[1]
+                for item in lea.get("/@my-messages").json["items"]]
+    assert records() == ["leroy"]
+    api("admin").patch(f"{LEROY}/@document-sharing", {"opt_out": True})
+    for path in (f"{LEROY}/@messages", f"{LEROY}/@payments", f"{LEROY}/@appointments",
+                 f"{LEROY}/@patient-documents", LEROY):
+        response = lea.get(path, status=403)
+        assert "opposition au partage des données" in response.json["message"], path
+    assert records() == []
+    outbox = registry.getUtility(IMailer).outbox
+    before = len(outbox)
+    martin.post(LEROY + "/@messages", {"text": "Un mot du cabinet"}, status=201)
+    assert martin.get(LEROY + "/@messages").json["items_total"] >= 1
+    assert outbox[before:] == []
+    api("admin").patch(f"{LEROY}/@document-sharing", {"opt_out": False})
+    assert lea.get(f"{LEROY}/@messages").status_int == 200 and records() == ["leroy"]

@@ -68,8 +68,8 @@ def test_the_worker_status_is_shown(admin, db, demo, testapp):
             last_success=datetime(2026, 3, 10, 7, 59),
             last_error=datetime(2026, 3, 10, 8, 0), last_error_message="SMTP injoignable"))
     status = admin.get(f"{PARC}/@settings").json["status"]
-    assert status == [{"job": "autosend", "last_success": "2026-03-10T07:59:00",
-                       "last_error": "2026-03-10T08:00:00", "error": "SMTP injoignable"}]
+    assert status == [{"job": "autosend", "last_success": "2026-03-10T07:59:00+00:00",
+                       "last_error": "2026-03-10T08:00:00+00:00", "error": "SMTP injoignable"}]
     login(testapp, "admin")
     page = testapp.get(f"{PARC}/@@settings")
     assert "SMTP injoignable" in page.html.select_one("ul.worker-status").get_text()

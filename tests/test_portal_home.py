@@ -35,6 +35,9 @@ def test_the_home_page_of_a_patient_is_the_portal(lea):
     nxt = section.select_one(".next-appointment")
     assert nxt.select_one(".when").get_text(" ", strip=True) == "13/03/2026 à 10:00"
     assert nxt.select_one(".practitioner").get_text(strip=True) == "Dr Paul Martin"
+    for language, shown in (("de", "13.03.2026 um 10:00"), ("en", "Mar 13, 2026 at 10:00\u202fAM")):
+        page = lea.get("/", headers={"Accept-Language": language})
+        assert page.html.select_one(".next-appointment .when").get_text(strip=True) == shown
     assert not nxt.select_one(".carte-vitale")
     buttons = links(home, "nav.portal-buttons")
     assert list(buttons) == ["Mes rendez-vous", "Mes paiements", "Messagerie", "Documents"]
@@ -43,9 +46,9 @@ def test_the_home_page_of_a_patient_is_the_portal(lea):
     assert buttons["Messagerie"].endswith("/@@my-messages")
     assert buttons["Documents"].endswith(f"{LEROY}/@@patient-documents")
     menu = links(home, "nav.portal-menu")
-    # (no imaging: P5 has no page yet)
-    assert list(menu) == ["Mes informations", "Mes formulaires", "Gérer les patients",
-                          "Mon cabinet", "Notifications"]
+    assert list(menu) == ["Mes informations", "Mes formulaires", "Mon imagerie",
+                          "Gérer les patients", "Mon cabinet", "Notifications"]
+    assert menu["Mon imagerie"].endswith(f"{LEROY}/@@my-imaging")
     assert menu["Notifications"].endswith("/@@my-notifications")
     # the linked pages of this part answer
     for url in (buttons["Mes rendez-vous"], buttons["Documents"], menu["Mes informations"],
@@ -72,7 +75,7 @@ def test_the_portal_json(lea_api, api):
                                "relation": "patient", "cabinet": "Cabinet dentaire du Parc"}
     assert [p["title"] for p in data["patients"]] == ["Léa Leroy", "Hugo Leroy"]
     appointment = data["next_appointment"]
-    assert appointment["start"] == "2026-03-13T10:00:00"
+    assert appointment["start"] == "2026-03-13T10:00:00+01:00"
     assert appointment["practitioner"] == "Dr Paul Martin"
     assert appointment["carte_vitale_required"] is False
     assert all(data["modules"].values())

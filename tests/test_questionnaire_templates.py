@@ -5,14 +5,12 @@ import pytest
 from sqlalchemy import func, select
 
 from cabinet.content import add_node
-from cabinet.interfaces import IClock
-from cabinet.models.terms import TermsVersion
-from cabinet.models import LocalRole, QuestionnaireTemplate, User
+from cabinet.models import QuestionnaireTemplate
 from cabinet.models.questionnaires import TemplateVersion
 from cabinet.questionnaire_templates import current_version
 from cabinet.questionnaire_templates.questions import QuestionsInvalid, check_questions
 from cabinet.resources import get_root
-from cabinet.terms import accept_for_all_users
+from tests.conftest import add_other_cabinet
 
 PARC = "/cabinets/parc"
 FOLDER = f"{PARC}/questionnaire-templates"
@@ -290,19 +288,7 @@ def test_delete_unused_and_refuse_used(demo, api, db):
 @pytest.fixture
 def other_cabinet(demo, db):
     """Another cabinet with its own staff member, 'sec.autre'."""
-    with db() as request:
-        session = request.dbsession
-        user = User(login="sec.autre", fullname="Secrétaire Autre",
-                    password_hash=session.scalar(select(User.password_hash).where(
-                        User.login == "dr.martin")))
-        session.add(user)
-        session.flush()
-        cabinet = add_node(session, request.registry, get_root(request)["cabinets"],
-                           "Cabinet", name="autre", title="Autre cabinet")
-        session.add(LocalRole(node_id=cabinet.id, principal=user.principal, role="staff"))
-        terms = session.scalar(select(TermsVersion))
-        accept_for_all_users(session, terms, request.registry.getUtility(IClock).now())
-    return "sec.autre"
+    return add_other_cabinet(db)
 
 
 def test_staff_of_another_cabinet_is_refused(other_cabinet, api):

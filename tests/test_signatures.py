@@ -73,12 +73,12 @@ def test_the_patient_signs_and_the_evidence_matches_the_download(demo, api, regi
         == leroy.get(f"{CONSENT}/@file").json["sha256"]
     assert evidence["signer"] == {"id": "p.leroy", "fullname": "Léa Leroy"}
     assert evidence["acting_for"] is None
-    assert evidence["signed_at"] == clock.now().replace(microsecond=0).isoformat()
+    assert evidence["signed_at"] == clock.now().replace(microsecond=0).isoformat() + "+00:00"
     assert evidence["client_ip"] == "198.51.100.7"
     assert evidence["user_agent"] == BROWSER
     otp = evidence["one_time_code"]
     assert otp["sent_to"] == sent["sent_to"] == "+352••••••456"
-    assert otp["sent_at"] == code_sent_at.isoformat()
+    assert otp["sent_at"] == code_sent_at.isoformat() + "+00:00"
     assert otp["verified_at"] == evidence["signed_at"]
     assert isinstance(otp["id"], int) and isinstance(evidence["history_id"], int)
     # the staff see the same evidence; the signed bytes cannot be replaced

@@ -44,7 +44,7 @@ def test_demo_users_have_accepted_the_demo_version(demo, api, clock):
         data = api(name).get("/@terms").json
         assert data["version"] == "2026-01"
         assert data["accepted"] is True
-        assert data["accepted_at"] == "2026-03-10T09:00:00"
+        assert data["accepted_at"] == "2026-03-10T09:00:00+00:00"
         assert "Conditions particulières" in data["text"]
     assert api("dr.martin").get(DOC).json["title"] == "Consentement éclairé"
 
@@ -121,12 +121,12 @@ def test_api_gets_403_terms_not_accepted_until_accepting(demo, api, clock):
     assert terms["accepted"] is False and terms["accepted_at"] is None
     clock.set(datetime(2026, 3, 10, 11, 15))
     accepted = martin.post("/@terms/accept", {"version": "2026-02"}).json
-    assert accepted["accepted"] is True and accepted["accepted_at"] == "2026-03-10T11:15:00"
+    assert accepted["accepted"] is True and accepted["accepted_at"] == "2026-03-10T11:15:00+00:00"
     assert martin.get(DOC).json["title"] == "Consentement éclairé"
     # accepting again keeps the first time
     clock.set(datetime(2026, 3, 10, 12, 15))
     again = martin.post("/@terms/accept", {"version": "2026-02"}).json
-    assert again["accepted_at"] == "2026-03-10T11:15:00"
+    assert again["accepted_at"] == "2026-03-10T11:15:00+00:00"
     # the others are still held back
     assert api("dr.weber").get(DOC, status=403).json["type"] == "TermsNotAccepted"
 
@@ -260,7 +260,7 @@ def test_only_site_administrators_publish(demo, api, testapp):
 def test_publish_json_and_list(demo, api, clock, db):
     clock.set(datetime(2026, 4, 1, 10, 0))
     created = publish(api, status=201).json
-    assert created["version"] == "2026-02" and created["published"] == "2026-04-01T10:00:00"
+    assert created["version"] == "2026-02" and created["published"] == "2026-04-01T10:00:00+00:00"
     api_admin = api("admin")
     api_admin.post("/@terms/accept", {"version": "2026-02"})
     items = api_admin.get("/@terms-admin").json["items"]

@@ -7,6 +7,7 @@ from .meta import (  # noqa: F401
 from .users import ApiToken, Group, GroupMember, User  # noqa: F401
 # issue #9, P2: first, so that the names below include the CareItem content type
 from .payments import CareItem, OnlinePayment  # noqa: F401
+from .imaging import Image, ImagingSettings  # noqa: F401  (issue #9, P5)
 from .nodes import (  # noqa: F401
     CONTENT_TYPES, SEARCHABLE_TYPES, Appointment, Cabinet, Delegation, Document, Folder,
     Mandate,
@@ -29,6 +30,7 @@ from .calendar_feeds import CalendarFeed  # noqa: F401
 from .messages import Message, MessageTemplate  # noqa: F401
 from .reminders import NotificationSetting, OutboxMessage, ReminderRule  # noqa: F401
 from .portal import InformationProposal  # noqa: F401  (issue #9, P4)
+from .statistics import GatewayStatus, PortalLogin  # noqa: F401  (issue #10, K1/K5)
 
 configure_mappers()
 

@@ -84,10 +84,14 @@ class Node(Base):
             raise KeyError(name)
         preloaded = self.__dict__.get("_preloaded")
         if preloaded is not None:
-            child = preloaded.get(f"{self.path}{name}/")
+            path = f"{self.path}{name}/"
+            child = preloaded.get(path)
             if child is not None:
                 child.__parent__ = self
                 return child
+            if path in preloaded.asked:
+                # the lineage query looked for it (cabinet.resources): no such child
+                raise KeyError(name)
         child = object_session(self).scalar(
             select(Node).where(Node.parent_id == self.id, Node.name == name))
         if child is None:
@@ -201,7 +205,8 @@ class Patient(Node):
     workflow_name = "patient"
     permission_prefix = "patient"
     subfolders = {"documents": "Document", "questionnaires": "QuestionnaireResponse",
-                  "appointments": "Appointment", "payments": "CareItem"}
+                  "appointments": "Appointment", "payments": "CareItem",
+                  "imaging": "Image"}
     fields = ("first_name", "last_name", "birth_date", "phone", "email", "address",
               "parent1_first_name", "parent1_last_name", "parent1_birth_date",
               "parent1_phone", "parent2_first_name", "parent2_last_name",
@@ -277,6 +282,9 @@ class QuestionnaireResponse(Node):
         ForeignKey("professionals.id", ondelete="SET NULL"), index=True)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
     draft_saved_at: Mapped[datetime | None] = mapped_column(DateTime)
+    #: the language it was started in (fr, de, en), recorded at the first save: its
+    #: form keeps it for those who fill it (issue #10, A4; migration 0022)
+    language: Mapped[str | None] = mapped_column(String(5))
 
     __mapper_args__ = {"polymorphic_identity": "questionnaire"}
     portal_type = "QuestionnaireResponse"

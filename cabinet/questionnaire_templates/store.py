@@ -8,6 +8,7 @@ from cabinet.content import add_node
 from cabinet.models import QuestionnaireTemplate
 from cabinet.search import Query, search_statement
 from cabinet.workflow import record_history
+from cabinet.i18n import N_
 from .versions import (
     current_version, delete_versions, lock_template, save_version, template_in_use,
     write_first_version,
@@ -106,8 +107,8 @@ def refuse_delete_in_use(request, template):
     lock_template(request.dbsession, template)
     if template_in_use(request.dbsession, template):
         raise errors.conflict(
-            "Ce modèle est utilisé par des questionnaires envoyés : il ne peut pas être "
-            "supprimé (les réponses gardent leurs questions).")
+            N_("Ce modèle est utilisé par des questionnaires envoyés : il ne peut pas être "
+            "supprimé (les réponses gardent leurs questions)."))
 
 
 def delete_template_versions(request, template):

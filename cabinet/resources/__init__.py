@@ -3,8 +3,9 @@
 The root factory loads, in one query, every node whose materialised path is a prefix
 of the requested path, each with the local roles granted on it (what the security
 policy needs to decide on any of them); traversal then walks those without further
-queries (a name that is not among them costs one query by name, as Node.__getitem__
-does)."""
+queries. A name whose path was asked for and not found is known not to exist (a view
+name such as ``login``): traversal stops there without asking again. Only names past
+MAX_DEPTH cost one query each, as Node.__getitem__ does."""
 from sqlalchemy import bindparam, select
 
 from cabinet.models import Node
@@ -49,6 +50,16 @@ def get_root(request):
     root = nodes.get("/")
     if root is None:
         raise RuntimeError("The database has no site root: run initialize_cabinet_db.")
+    preloaded = Preloaded(nodes, paths)
     for node in nodes.values():
-        node.__dict__["_preloaded"] = nodes
+        node.__dict__["_preloaded"] = preloaded
     return root
+
+
+class Preloaded(dict):
+    """The nodes of the lineage query by path, and the paths it asked for."""
+    __slots__ = ("asked",)
+
+    def __init__(self, nodes, asked):
+        super().__init__(nodes)
+        self.asked = frozenset(asked)

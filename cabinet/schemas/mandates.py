@@ -1,10 +1,11 @@
 """The body of a new mandate (JSON API and the form of /spaces/<s>/mandates/@@add)."""
 import colander
 
+from cabinet.i18n import N_
 from cabinet.mandates import DOMAINS
 from .content import Text
 
-REQUIRED = "Ce champ est obligatoire."
+REQUIRED = N_("Ce champ est obligatoire.")
 
 
 class MandateSchema(colander.MappingSchema):

@@ -354,6 +354,20 @@ def _payments_demo(request, cabinet, today):
                amount_paid=Decimal(paid))
 
 
+def _portal_logins_demo(request, cabinet, user):
+    """Léa Leroy's logins to the patient portal over the last two weeks, so that the
+    console's statistics (issue #10, K5) have something to draw; once only."""
+    from cabinet.models import PortalLogin
+    session = request.dbsession
+    if session.scalar(select(PortalLogin.id).where(PortalLogin.cabinet_id == cabinet.id)
+                      .limit(1)) is not None:
+        return
+    now = request.registry.getUtility(IClock).now()
+    for days_ago, hours_ago in ((1, 2), (2, 5), (2, 9), (5, 1), (9, 4), (13, 7)):
+        session.add(PortalLogin(cabinet_id=cabinet.id, user_id=user.id,
+                                at=now - timedelta(days=days_ago, hours=hours_ago)))
+
+
 def load_demo(request):
     session = request.dbsession
     root = ensure_site(request)
@@ -460,6 +474,9 @@ def load_demo(request):
     from cabinet.messages_demo import messages_demo
     messages_demo(request, parc)     # issue #9, P3: Léa's conversation, reply templates
     _payments_demo(request, parc, today)   # issue #9, P2
+    _portal_logins_demo(request, parc, leroy)   # issue #10, K5: statistics
+    from cabinet.imaging_demo import imaging_demo
+    imaging_demo(request, parc)      # issue #9, P5: Léa's and Hugo's images, K3 selection
     session.flush()
     # last: the terms of use, accepted by all the demo users created above
     _terms(request, root, admin)

@@ -38,11 +38,14 @@ def includeme(config):
     config.include("cabinet.payment_provider")            # issue #9, P2: payments
     config.include("cabinet.views.care_items")
     config.include("cabinet.views.payments")
+    config.include("cabinet.views.imaging")      # issue #9, P5 (+ K3 selection)
     config.include("cabinet.views.questionnaire_templates")  # issue #5, Q1
     config.include("cabinet.views.questionnaire_template_pages")
     config.include("cabinet.views.questionnaire_responses")  # issue #5, Q2-Q5
     config.include("cabinet.modules")               # issue #10, K2: module switches
     config.include("cabinet.views.cabinet_settings")  # issue #10, K1/K2
+    config.include("cabinet.views.work_queues")     # issue #10, K4: the console's lists
+    config.include("cabinet.views.statistics")      # issue #10, K5: statistics
     config.include("cabinet.views.portal")          # issue #9: home, my cabinet, P8
     config.include("cabinet.views.my_information")  # issue #9, P4
     config.include("cabinet.views.add_patient")     # issue #9, P8: add a patient

@@ -23,6 +23,7 @@ from pyramid.httpexceptions import HTTPSeeOther
 from sqlalchemy import select
 
 from cabinet import errors
+from cabinet.i18n import N_, _, flash
 from cabinet.interfaces import ISite
 from cabinet.models import DirectoryAccount, LocalRole
 from cabinet.patient_login import (
@@ -35,12 +36,12 @@ from .patient_login import FIELDS, _pad, _throttle, code_sent, codes, read_ident
 
 PURPOSE = "link"
 SESSION_CHALLENGE = "add_patient.challenge"
-ALREADY = "Ce dossier est déjà relié à votre compte."
+ALREADY = N_("Ce dossier est déjà relié à votre compte.")
 
 
 def _portal_user(request):
     if request.identity is None or not records(request):
-        raise errors.forbidden("Réservé aux patients et à leurs représentants.")
+        raise errors.forbidden(N_("Réservé aux patients et à leurs représentants."))
     return request.identity
 
 
@@ -170,8 +171,8 @@ def code_form(context, request):
     except errors.exc.HTTPConflict as exc:
         return _page(request, "code", error=exc.detail, status=409)
     request.session.pop(SESSION_CHALLENGE, None)
-    request.session.flash("Dossier ajouté : " + ", ".join(p.title for p, _r in linked)
-                          + ".")
+    flash(request, _("Dossier ajouté : ${names}.",
+                      mapping={"names": ", ".join(p.title for p, _r in linked)}))
     return HTTPSeeOther(location=request.application_url + "/@@manage-patients")
 
 

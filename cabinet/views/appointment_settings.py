@@ -12,6 +12,7 @@ from cabinet.appointments import Invalid, appointment_types, check_type, type_js
 from cabinet.autosend import (
     add_rule, cabinet_rules, check_rule, rule_in, rule_json,
 )
+from cabinet.i18n import _, flash
 from cabinet.interfaces import ICabinet, INode
 from cabinet.models import Appointment, AppointmentType
 from cabinet.questionnaire_responses import (
@@ -80,8 +81,9 @@ def _delete_type(request, kind):
     used = request.dbsession.scalar(select(func.count()).select_from(Appointment).where(
         Appointment.appointment_type_id == kind.id))
     if used:
-        raise errors.conflict(f"Le type « {kind.title} » est utilisé par {used} "
-                              "rendez-vous : il ne peut pas être supprimé.")
+        raise errors.conflict(_("Le type « ${title} » est utilisé par ${count} rendez-vous : "
+                                "il ne peut pas être supprimé.",
+                                mapping={"title": kind.title, "count": used}))
     request.dbsession.delete(kind)
     request.dbsession.flush()
 
@@ -110,7 +112,7 @@ def types_form(context, request):
         if problems:
             return types_page(context, request, problems, data, status=422)
         request.dbsession.add(AppointmentType(cabinet_id=context.id, **values))
-        request.session.flash(f"Type « {values['title']} » ajouté.")
+        flash(request, _("Type « ${title} » ajouté.", mapping={"title": values["title"]}))
     else:
         kind = type_named(request.dbsession, context, post.get("id", ""))
         if kind is None:
@@ -120,7 +122,7 @@ def types_form(context, request):
                 _delete_type(request, kind)
             except HTTPConflict as exc:
                 return types_page(context, request, {"list": exc.detail}, status=409)
-            request.session.flash(f"Type « {kind.title} » supprimé.")
+            flash(request, _("Type « ${title} » supprimé.", mapping={"title": kind.title}))
         else:
             data = {k: post.get(k, "").strip() for k in ("title", "duration")}
             data["carte_vitale_required"] = "carte_vitale_required" in post
@@ -130,7 +132,7 @@ def types_form(context, request):
                 return types_page(context, request, problems, status=422)
             for key, value in values.items():
                 setattr(kind, key, value)
-            request.session.flash(f"Type « {kind.title} » enregistré.")
+            flash(request, _("Type « ${title} » enregistré.", mapping={"title": kind.title}))
     request.dbsession.flush()
     return HTTPSeeOther(location=node_url(request, context.path) + "/@@appointment-types")
 
@@ -211,7 +213,7 @@ def rules_form(context, request):
             raise errors.not_found("There is no such auto-send rule in this cabinet.")
     if action == "delete":
         request.dbsession.delete(rule)
-        request.session.flash("Règle supprimée.")
+        flash(request, _("Règle supprimée."))
     else:
         try:
             values = check_rule(request.dbsession, context, data, current=rule)
@@ -222,11 +224,11 @@ def rules_form(context, request):
                               status=409)
         if rule is None:
             add_rule(request, context, values)
-            request.session.flash("Règle ajoutée.")
+            flash(request, _("Règle ajoutée."))
         else:
             for key, value in values.items():
                 setattr(rule, key, value)
-            request.session.flash("Règle enregistrée.")
+            flash(request, _("Règle enregistrée."))
     request.dbsession.flush()
     return HTTPSeeOther(location=node_url(request, context.path) + "/@@autosend-rules")
 

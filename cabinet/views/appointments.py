@@ -10,11 +10,12 @@ from pyramid.httpexceptions import HTTPConflict, HTTPSeeOther
 from cabinet import errors
 from cabinet.appointments import (
     AgendaQuery, Invalid, agenda, appointment_types, apply, check_values,
-    create_appointment, local_now, make_title,
+    create_appointment, local_isoformat, local_now, make_title,
     move_appointment, parse_date, patient_appointments,
     refuse_double_booking, row_json, today,
 )
 from cabinet.autosend import sends_of, sync_sends
+from cabinet.i18n import _, flash, N_
 from cabinet.interfaces import IAppointment, ICabinet, IFolder, INode, ISite
 from cabinet.models import AppointmentType, AutosendRule, Professional, QuestionnaireTemplate
 from cabinet.questionnaire_responses import cabinet_of, cabinet_practitioners, patient_of
@@ -78,7 +79,8 @@ def appointment_json(request, node):
             template = session.get(QuestionnaireTemplate, rule.template_id) if rule else None
             sends.append({"template": template.title if template else None,
                           "due_date": isoformat(send.due_date), "state": send.state})
-    return {"start": isoformat(node.start), "end": isoformat(node.end),
+    return {"start": local_isoformat(request, node.start),
+            "end": local_isoformat(request, node.end),
             "appointment_type": ({"id": kind.name, "title": kind.title,
                                   "duration": kind.duration} if kind else None),
             "practitioner": ({"id": practitioner.name, "title": practitioner.title}
@@ -189,7 +191,7 @@ def add_form(context, request):
         node = create_appointment(request, context, checked, place=place)
     except HTTPConflict as exc:
         return folder_page(context, request, {"start": exc.detail}, values, status=409)
-    request.session.flash(f"Rendez-vous enregistré : {node.title}.")
+    flash(request, _("Rendez-vous enregistré : ${title}.", mapping={"title": node.title}))
     return HTTPSeeOther(location=node_url(request, context.path))
 
 
@@ -204,7 +206,7 @@ def move_page(context, request, errors_=None, values=None, status=200):
 
 def move_form(context, request):
     if context.state != "scheduled":
-        raise errors.conflict("Seul un rendez-vous prévu peut être déplacé.",
+        raise errors.conflict(N_("Seul un rendez-vous prévu peut être déplacé."),
                               review_state=context.state)
     values = {k: request.POST.get(k, "").strip() for k in ("start", "end", "place")}
     problems = {}
@@ -220,7 +222,7 @@ def move_form(context, request):
         move_appointment(request, context, checked, place=place)
     except HTTPConflict as exc:
         return move_page(context, request, {"start": exc.detail}, values, status=409)
-    request.session.flash(f"Rendez-vous déplacé : {context.title}.")
+    flash(request, _("Rendez-vous déplacé : ${title}.", mapping={"title": context.title}))
     return HTTPSeeOther(location=node_url(request, context.__parent__.path))
 
 
@@ -236,7 +238,7 @@ def cancel_form(context, request):
         return cancel_page(context, request, "Indiquez le motif de l'annulation "
                                              "(2000 caractères au plus).", status=422)
     fire(request, context, "cancel", comment=reason)
-    request.session.flash(f"Rendez-vous annulé : {context.title}.")
+    flash(request, _("Rendez-vous annulé : ${title}.", mapping={"title": context.title}))
     return HTTPSeeOther(location=node_url(request, context.__parent__.path))
 
 
@@ -253,7 +255,7 @@ def agenda_page(context, request):
 
 def final_is_final(context, request):
     """PATCH of a cancelled or done appointment: it no longer moves (409)."""
-    raise errors.conflict("Seul un rendez-vous prévu peut être déplacé.",
+    raise errors.conflict(N_("Seul un rendez-vous prévu peut être déplacé."),
                           review_state=context.state)
 
 

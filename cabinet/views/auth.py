@@ -9,14 +9,15 @@ from pyramid.view import view_config
 from sqlalchemy import select
 
 from cabinet import audit, errors
+from cabinet.i18n import N_
 from cabinet.interfaces import IClock, IRateLimiter, ISite
 from cabinet.models import ApiToken, User
 from cabinet.passwords import verify_password
 from cabinet.security import token_hash
 from .base import json_body, isoformat
 
-FAILED = "Identifiant ou mot de passe incorrect."
-THROTTLED = "Trop de tentatives de connexion. Réessayez dans quelques minutes."
+FAILED = N_("Identifiant ou mot de passe incorrect.")
+THROTTLED = N_("Trop de tentatives de connexion. Réessayez dans quelques minutes.")
 
 
 def check_credentials(request, login, password):

@@ -1,9 +1,10 @@
 """What every view shares: JSON or HTML, the request body, URLs and serialisation."""
 import json
-from datetime import date, datetime
-from urllib.parse import urlencode
+from datetime import date, datetime, timezone
+from urllib.parse import quote, urlencode
 
 from cabinet import errors
+from cabinet.i18n import N_
 from cabinet.workflow import available_transitions
 
 
@@ -34,11 +35,62 @@ def json_body(request):
 
 
 def isoformat(value):
+    """A date as ``2026-03-10``; a time stamp as UTC with its offset,
+    ``2026-03-10T08:00:00+00:00`` (Cabinet stores time stamps as naive UTC).
+    An appointment's wall-clock time is written by cabinet.appointments.local_isoformat."""
     if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
         return value.replace(microsecond=0).isoformat()
     if isinstance(value, date):
         return value.isoformat()
     return value
+
+
+def refuse_upload(exc, wrong_type_status=415):
+    """cabinet.documents.UploadRefused -> the JSON / HTML error: 413 naming the limit,
+    a file of a refused type with ``wrong_type_status`` (documents answer 415; the
+    conversation and imaging forms 422, as their fields' errors), else 422."""
+    from pyramid import httpexceptions
+    if exc.status == 413:
+        raise errors._error(httpexceptions.HTTPRequestEntityTooLarge, exc.message,
+                            "PayloadTooLarge", field=exc.field, **exc.extra)
+    if exc.status == 415 and wrong_type_status == 415:
+        raise errors._error(httpexceptions.HTTPUnsupportedMediaType, exc.message,
+                            "UnsupportedMediaType", field=exc.field, **exc.extra)
+    raise errors.unprocessable(exc.message, errors={exc.field: exc.message},
+                               field=exc.field, **exc.extra)
+
+
+def blob_download(request, holder, name, no_file, file_missing):
+    """The stored file of ``holder`` (a document, a message, an image: its
+    ``blob_sha256``, ``content_type``, ``file_name``) as a download; 404 with
+    ``no_file`` when it has none, ``file_missing`` when the storage lost it."""
+    from pyramid.response import FileResponse
+
+    from cabinet.interfaces import IBlobStorage
+    if not holder.blob_sha256:
+        raise errors.not_found(no_file)
+    try:
+        path = request.registry.getUtility(IBlobStorage).path(holder.blob_sha256)
+    except KeyError:
+        raise errors.not_found(file_missing)
+    response = FileResponse(str(path), request=request,
+                            content_type=holder.content_type or "application/octet-stream")
+    return as_attachment(response, holder.file_name or name)
+
+
+def as_attachment(response, name, content_type=None):
+    """``response`` served as a download named ``name`` (RFC 6266: an ASCII fallback
+    and the UTF-8 name), never sniffed, never cached."""
+    if content_type is not None:
+        response.content_type = content_type
+    ascii_name = name.encode("ascii", "replace").decode().replace("?", "_")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{ascii_name}"; filename*=UTF-8\'\'{quote(name)}')
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 def node_url(request, path):
@@ -118,4 +170,4 @@ def only_fields(body, allowed):
     if unknown:
         raise errors.unprocessable(f"Unknown fields: {', '.join(unknown)}.",
                                    field=unknown[0],
-                                   errors={k: "Champ inconnu." for k in unknown})
+                                   errors={k: N_("Champ inconnu.") for k in unknown})

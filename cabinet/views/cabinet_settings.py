@@ -2,7 +2,8 @@
 their "active" flag, and the module switches (cabinet.modules).
 
 - ``GET <cabinet>/@@settings`` (page) and ``GET <cabinet>/@settings`` (JSON): the
-  cabinet's people (``cabinet:view``);
+  cabinet's people (``cabinet:view``), with the status (K1): each worker job's last
+  success and error (``status``), the mail and SMS gateways' (``gateways``);
 - ``POST <cabinet>/@@settings`` (form) and ``PATCH <cabinet>/@settings`` (JSON): its
   administrators (``cabinet:edit``). A PATCH is checked whole before anything
   changes: an unknown module, option or practitioner, a bad email or phone answers
@@ -13,6 +14,8 @@ from sqlalchemy import select
 
 from cabinet import errors, modules
 from cabinet.contact import check_email, check_phone, check_text
+from cabinet.gateway_status import statuses
+from cabinet.i18n import _, flash
 from cabinet.interfaces import ICabinet, INode
 from cabinet.models import WorkerJob
 from cabinet.questionnaire_responses import cabinet_practitioners
@@ -34,6 +37,8 @@ def settings_json(context, request):
                           for p in cabinet_practitioners(request.dbsession, context)],
         "modules": modules.settings(context),
         "status": worker_status(request),
+        "worker": worker_summary(request),
+        "gateways": gateway_status(request),
         "can_edit": bool(request.has_permission("cabinet:edit", context)),
     }
 
@@ -44,6 +49,30 @@ def worker_status(request):
              "last_error": isoformat(job.last_error),
              "error": job.last_error_message or None}
             for job in request.dbsession.scalars(select(WorkerJob).order_by(WorkerJob.name))]
+
+
+def worker_summary(request):
+    """K1: the worker as a whole: its last run, its last success and its last error
+    (time and text) over all its jobs; the times are None until it has run."""
+    jobs = list(request.dbsession.scalars(select(WorkerJob)))
+    runs = [j.last_run for j in jobs if j.last_run]
+    successes = [j.last_success for j in jobs if j.last_success]
+    failed = max((j for j in jobs if j.last_error), key=lambda j: j.last_error,
+                 default=None)
+    return {"last_run": isoformat(max(runs, default=None)),
+            "last_success": isoformat(max(successes, default=None)),
+            "last_error": isoformat(failed.last_error) if failed else None,
+            "error": (f"{failed.name}: {failed.last_error_message}" if failed
+                      else None)}
+
+
+def gateway_status(request):
+    """K1: the mail and SMS gateways: the time of their last success, the time and
+    text of their last error (cabinet.gateway_status), ``ok`` false while the last
+    error is more recent than the last success (None: nothing sent yet)."""
+    return [{**row, "last_success": isoformat(row["last_success"]),
+             "last_error": isoformat(row["last_error"])}
+            for row in statuses(request.dbsession)]
 
 
 def check(request, context, body):
@@ -153,7 +182,7 @@ def submit(context, request):
     except errors.exc.HTTPUnprocessableEntity as exc:
         return page(context, request, exc.extra.get("errors"), status=422)
     apply(request, context, *values)
-    request.session.flash("Réglages du cabinet enregistrés.")
+    flash(request, _("Réglages du cabinet enregistrés."))
     return HTTPSeeOther(location=node_url(request, context.path) + "/@@settings")
 
 

@@ -12,8 +12,9 @@ from datetime import date
 from pyramid.httpexceptions import HTTPSeeOther
 from sqlalchemy import select
 
-from cabinet import errors
+from cabinet import errors, formats
 from cabinet.content import add_node
+from cabinet.i18n import _, flash, N_
 from cabinet.interfaces import IClock, IFolder
 from cabinet.models import OnlinePayment
 from cabinet.payments import ZERO, care_items, euros, is_overdue, money, parse_amount, remaining
@@ -96,8 +97,8 @@ class CareItemHooks(ContentHooks):
                 OnlinePayment.care_item_id == node.id,
                 OnlinePayment.state == "approved").limit(1)) is not None \
                 or (node.amount_paid or ZERO) > 0:
-            raise errors.conflict("Cette prestation a déjà reçu des paiements : elle ne "
-                                  "peut pas être supprimée.")
+            raise errors.conflict(N_("Cette prestation a déjà reçu des paiements : elle ne "
+                                  "peut pas être supprimée."))
 
 
 # -- the staff page -------------------------------------------------------------------------
@@ -155,8 +156,9 @@ def add_form(context, request):
     record_history(request, node, "create",
                    grant=request.has_permission("payment:add", context),
                    to_state=node.state)
-    request.session.flash(f"Prestation enregistrée : {node.title} "
-                          f"({euros(node.amount_due)}).")
+    flash(request, _("Prestation enregistrée : ${title} (${amount}).",
+                      mapping={"title": node.title,
+                               "amount": formats.amount_text(request, node.amount_due)}))
     return HTTPSeeOther(location=node_url(request, context.path))
 
 

@@ -21,6 +21,7 @@ from pyramid.httpexceptions import HTTPConflict, HTTPSeeOther, HTTPUnprocessable
 from sqlalchemy import select
 
 from cabinet import errors
+from cabinet.i18n import _, flash
 from cabinet.interfaces import ISite
 from cabinet.models import User
 from cabinet.spaces import administrators_set_certificates, assign_certificate
@@ -75,11 +76,13 @@ def certificates_page(context, request):
             request.response.status_int = error.code
         else:
             if user.certificate_serial:
-                request.session.flash(f"Le compte « {user.login} » porte maintenant le "
-                                      f"certificat {user.certificate_serial}.")
+                flash(request, _("Le compte « ${login} » porte maintenant le certificat "
+                                      "${serial}.", mapping={
+                                          "login": user.login,
+                                          "serial": user.certificate_serial}))
             else:
-                request.session.flash(f"Le compte « {user.login} » n'a plus de numéro "
-                                      "de certificat.")
+                flash(request, _("Le compte « ${login} » n'a plus de numéro de certificat.",
+                                      mapping={"login": user.login}))
             return HTTPSeeOther(location=request.application_url + "/@@certificates")
     return {"values": values, "errors": problems, "holders": holders(request)}
 

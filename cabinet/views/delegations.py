@@ -14,12 +14,13 @@ from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 from sqlalchemy import select
 
-from cabinet import audit, errors
+from cabinet import audit, errors, formats
 from cabinet.delegations import (
     DelegationInvalid, accept_invitation, cabinet_professionals, check_details,
     create_delegation, create_group_delegation, delegation_for_token, delegation_rows,
     lookup_person, set_end_date,
 )
+from cabinet.i18n import _, flash, N_
 from cabinet.interfaces import ICabinet, IClock, IDelegation, IFolder, IProfessional, ISite
 from cabinet.matricule import format_matricule
 from cabinet.models import Group, Professional
@@ -70,21 +71,23 @@ def delegation_action(context, request):
     transition = request.POST.get("transition", "")
     if transition == "end_at":
         if not request.has_permission("delegation:end", context):
-            raise errors.forbidden("Vous ne pouvez pas terminer cette délégation.")
+            raise errors.forbidden(N_("Vous ne pouvez pas terminer cette délégation."))
         if context.state != "active":
-            raise errors.conflict("Seule une délégation active peut être terminée.")
+            raise errors.conflict(N_("Seule une délégation active peut être terminée."))
         try:
             set_end_date(request, context, request.POST.get("end_date", ""))
         except DelegationInvalid as exc:
-            request.session.flash(exc.message)
+            flash(request, _(exc.message))
             return HTTPSeeOther(location=back)
-        request.session.flash(f"« {context.title} » : fin le {context.end_date:%d/%m/%Y}.")
+        flash(request, _("« ${title} » : fin le ${date}.", mapping={
+            "title": context.title, "date": formats.date(request, context.end_date)}))
         return HTTPSeeOther(location=back)
     if transition not in ACTION_TRANSITIONS:
-        raise errors.bad_request("Action inconnue.")
+        raise errors.bad_request(N_("Action inconnue."))
     fire(request, context, transition, comment=request.POST.get("comment", "")[:5000])
     state = request.workflows.for_node(context).states[context.state]
-    request.session.flash(f"« {context.title} » : {state.title}")
+    flash(request, _("« ${title} » : ${state}", mapping={"title": context.title,
+                                                "state": _(state.title)}))
     return HTTPSeeOther(location=back)
 
 
@@ -122,10 +125,10 @@ def add_submit(context, request):
         result["errors"] = exc.errors
         return result
     if delegation.state == "active":
-        request.session.flash(f"{delegation.delegate_name} a déjà un compte : la délégation "
-                              "est active.")
+        flash(request, _("${name} a déjà un compte : la délégation est active.",
+                          mapping={"name": delegation.delegate_name}))
     else:
-        request.session.flash(f"Invitation envoyée à {delegation.email}.")
+        flash(request, _("Invitation envoyée à ${email}.", mapping={"email": delegation.email}))
     return HTTPSeeOther(location=node_url(request, context.path))
 
 
@@ -210,7 +213,8 @@ def invitation_submit(context, request):
         return {"problem": None, "delegation": delegation, "errors": exc.errors,
                 "values": {"login": data["login"], "fullname": data["fullname"]},
                 "action": f"{request.application_url}/@@invitation/{token}"}
-    request.session.flash(f"Votre compte « {user.login} » est créé : connectez-vous.")
+    flash(request, _("Votre compte « ${login} » est créé : connectez-vous.",
+                      mapping={"login": user.login}))
     return HTTPSeeOther(location=f"{request.application_url}/login")
 
 
@@ -308,7 +312,9 @@ def attach_submit(context, request):
         result = report_page(context, request)
         result.update(values=values, errors=exc.errors)
         return result
-    request.session.flash(f"{delegation.title} : {delegation.state}.")
+    flash(request, _("${title} : ${state}.", mapping={
+        "title": delegation.title,
+        "state": _(request.workflows.for_node(delegation).states[delegation.state].title)}))
     return HTTPSeeOther(location=node_url(request, context.path) + "/@@secretaries")
 
 

@@ -13,6 +13,7 @@ from cabinet.document_sharing import (
     AUDIENCES, cabinet_settings, document_types, patient_of,
     patient_settings, shared_with,
 )
+from cabinet.i18n import _, flash
 from cabinet.interfaces import ICabinet, IDocument, INode, IPatient
 from cabinet.models import DocumentType
 from .base import cabinet_or_404, json_body, node_url, only_fields
@@ -148,7 +149,7 @@ def patient_sharing_form(context, request):
         raw = request.POST.get(field, "")
         setattr(settings, field, None if raw not in ("0", "1") else raw == "1")
     request.dbsession.flush()
-    request.session.flash("Règles de partage du patient enregistrées.")
+    flash(request, _("Règles de partage du patient enregistrées."))
     return HTTPSeeOther(location=node_url(request, context.path) + "/documents")
 
 
@@ -194,14 +195,14 @@ def settings_form(context, request):
         if not _NAME.match(name) or not title or request.dbsession.scalar(
                 select(DocumentType.id).where(DocumentType.cabinet_id == context.id,
                                               DocumentType.name == name)):
-            request.session.flash("Nouveau type refusé : identifiant (minuscules, "
-                                  "chiffres, - ou _) unique et titre requis.")
+            flash(request, _("Nouveau type refusé : identifiant (minuscules, "
+                              "chiffres, - ou _) unique et titre requis."))
         else:
             request.dbsession.add(DocumentType(
                 cabinet_id=context.id, name=name, title=title[:200],
                 **{field: post.get(f"new.{field}") == "1" for field in SHARE_FIELDS}))
     request.dbsession.flush()
-    request.session.flash("Réglages des documents enregistrés.")
+    flash(request, _("Réglages des documents enregistrés."))
     return HTTPSeeOther(location=node_url(request, context.path) + "/@@document-settings")
 
 

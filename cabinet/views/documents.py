@@ -3,16 +3,12 @@
 file, the patient's "Documents" (signed, to sign, shared) as a page and JSON, the
 console's documents awaiting signature, and the sharing settings (document types,
 the cabinet switch, the patient's overrides and opt-out, a document's override)."""
-from urllib.parse import quote
 
-from pyramid import httpexceptions
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.renderers import render_to_response
-from pyramid.response import FileResponse
 from sqlalchemy import select
 
 from cabinet import errors
-from cabinet.i18n import N_
 from cabinet.document_sharing import (
     AUDIENCES, cabinet_of, document_types, patient_of, patient_settings, shared_with,
 )
@@ -21,29 +17,20 @@ from cabinet.documents import (
     create_document, human_size, max_bytes, patient_documents, read_upload,
     replace_file,
 )
+from cabinet.i18n import N_, _, flash
 from cabinet.interfaces import (
-    IBlobStorage, ICabinet, IDocument, IFolder, INode, IPatient,
+    ICabinet, IDocument, IFolder, INode, IPatient,
 )
 from cabinet.locks import lock_unchanged
 from cabinet.models import Document, DocumentType
-from .base import batching, int_param, isoformat, node_url, wants_json
+from .base import (
+    batching, blob_download, int_param, isoformat, node_url, refuse_upload, wants_json,
+)
 from .content import children_page, node_json
 from .errors import LOGIN_REQUIRED
 
 GROUP_TITLES = {"signed": N_("Documents signés"), "to_sign": N_("Documents à signer"),
                 "shared": N_("Documents partagés sans signature")}
-
-
-def _refuse(exc):
-    """UploadRefused -> the JSON/HTML error with its status."""
-    if exc.status == 413:
-        raise errors._error(httpexceptions.HTTPRequestEntityTooLarge, exc.message,
-                            "PayloadTooLarge", field=exc.field, **exc.extra)
-    if exc.status == 415:
-        raise errors._error(httpexceptions.HTTPUnsupportedMediaType, exc.message,
-                            "UnsupportedMediaType", field=exc.field, **exc.extra)
-    raise errors.unprocessable(exc.message, errors={exc.field: exc.message},
-                               field=exc.field, **exc.extra)
 
 
 def document_item(request, row):
@@ -119,9 +106,9 @@ def upload(context, request):
             request.response.status_int = 422
             values = {k: request.POST.get(k, "") for k in ("title", "document_type")}
             return folder_page(context, request, {exc.field: exc.message}, values)
-        _refuse(exc)
+        refuse_upload(exc)
     if html:
-        request.session.flash(f"« {document.title} » ajouté.")
+        flash(request, _("« ${title} » ajouté.", mapping={"title": document.title}))
         return HTTPSeeOther(location=node_url(request, context.path))
     request.response.status_int = 201
     request.response.location = node_url(request, document.path)
@@ -154,21 +141,9 @@ def _viewable_or_404(context, request):
 
 def download(context, request):
     _viewable_or_404(context, request)
-    if not context.blob_sha256:
-        raise errors.not_found("Ce document n'a pas de fichier.")
-    storage = request.registry.getUtility(IBlobStorage)
-    try:
-        path = storage.path(context.blob_sha256)
-    except KeyError:
-        raise errors.not_found("Le fichier de ce document est introuvable.")
-    response = FileResponse(str(path), request=request,
-                            content_type=context.content_type or "application/octet-stream")
-    name = context.file_name or "document"
-    ascii_name = name.encode("ascii", "replace").decode().replace("?", "_")
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="{ascii_name}"; filename*=UTF-8\'\'{quote(name)}')
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
+    response = blob_download(request, context, "document",
+                             N_("Ce document n'a pas de fichier."),
+                             N_("Le fichier de ce document est introuvable."))
     response.headers["X-Content-SHA256"] = context.blob_sha256
     return response
 
@@ -182,26 +157,26 @@ def replace(context, request):
         _fields, data, file_name = read_upload(request)
         changed_state = lock_unchanged(request.dbsession, context)
         if changed_state is not None:          # sent or signed meanwhile
-            raise errors.conflict("Ce document a changé d'état entre-temps.",
+            raise errors.conflict(N_("Ce document a changé d'état entre-temps."),
                                   review_state=changed_state)
         if context.state == "signed":
-            raise errors.conflict("Un document signé ne peut plus être modifié.",
+            raise errors.conflict(N_("Un document signé ne peut plus être modifié."),
                                   review_state=context.state)
         if not request.has_permission("document:edit", context):
-            raise errors.conflict("Seul un document en attente peut être modifié.",
+            raise errors.conflict(N_("Seul un document en attente peut être modifié."),
                                   review_state=context.state)
         replace_file(request, context, data, file_name)
     except UploadRefused as exc:
-        _refuse(exc)
+        refuse_upload(exc)
     if not wants_json(request):
-        request.session.flash(f"« {context.title} » : fichier remplacé.")
+        flash(request, _("« ${title} » : fichier remplacé.", mapping={"title": context.title}))
         return HTTPSeeOther(location=node_url(request, context.__parent__.path))
     return render_to_response("json", file_json(context, request), request=request)
 
 
 def signed_is_final(context, request):
     """PATCH of a signed document: its content can never change (409)."""
-    raise errors.conflict("Un document signé ne peut plus être modifié.",
+    raise errors.conflict(N_("Un document signé ne peut plus être modifié."),
                           review_state=context.state)
 
 

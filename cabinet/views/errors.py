@@ -3,6 +3,7 @@ for people; 401/redirect to the login page when an anonymous user is refused."""
 import logging
 
 from pyramid.exceptions import BadCSRFToken
+from pyramid.i18n import TranslationString
 from pyramid.httpexceptions import HTTPException, HTTPFound
 from pyramid.renderers import render_to_response
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
@@ -34,12 +35,24 @@ UNAVAILABLE = N_("Le service est momentanément indisponible ; rien n'a été en
 SERVER_ERROR = N_("Une erreur s'est produite de notre côté ; rien n'a été enregistré.")
 
 
+def french(value):
+    """A JSON error's texts: msgids (TranslationStrings) as their French text, their
+    placeholders filled (cabinet.i18n: JSON errors keep the French text)."""
+    if isinstance(value, TranslationString):
+        return value.interpolate()
+    if isinstance(value, dict):
+        return {key: french(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [french(item) for item in value]
+    return value
+
+
 def error_response(request, status, type_, message, **extra):
     if wants_json(request):
         response = request.response
         response.status_int = status
         response.content_type = "application/json"
-        response.json_body = {"type": type_, "message": message, **extra}
+        response.json_body = french({"type": type_, "message": message, **extra})
         return response
     response = render_to_response(
         "error.jinja2", {"status": status, "title": TITLES.get(status, "Erreur"),

@@ -9,7 +9,8 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.request import Request
 from sqlalchemy import select
 
-from cabinet import errors
+from cabinet import errors, formats
+from cabinet.i18n import _, flash, N_
 from cabinet.interfaces import ISite
 from cabinet.models import OnlinePayment, Patient
 from cabinet.payment_provider import SIGNATURE_HEADER, get_provider
@@ -23,7 +24,7 @@ def _payment(request, reference):
     payment = request.dbsession.scalar(select(OnlinePayment).where(
         OnlinePayment.reference == (reference or "")[:64])) if reference else None
     if payment is None or user is None or payment.user_id != user.id:
-        raise errors.not_found("Ce paiement n'existe pas.")
+        raise errors.not_found(N_("Ce paiement n'existe pas."))
     return payment
 
 
@@ -37,19 +38,21 @@ def fake_decide(context, request):
     payment = _payment(request, request.POST.get("reference"))
     status = DECISIONS.get(request.POST.get("decision"))
     if status is None:
-        raise errors.bad_request("Choisissez « Approuver » ou « Refuser ».")
+        raise errors.bad_request(N_("Choisissez « Approuver » ou « Refuser »."))
     provider = get_provider(request.registry)
     body = provider.callback_body(payment.reference, status, payment.amount)
     sent = Request.blank("/@payment-callback", method="POST", body=body,
                          headers={SIGNATURE_HEADER: provider.sign(body),
                                   "Content-Type": "application/json"})
     outcome = process_callback(request, provider.parse_callback(sent))
-    messages = {"approved": f"Paiement de {euros(payment.amount)} accepté. Un reçu est "
-                            f"envoyé à {payment.email}.",
-                "declined": "Le paiement a été refusé : rien n'a été débité.",
-                "refused": outcome.message,
-                "already processed": "Ce paiement était déjà traité."}
-    request.session.flash(messages[outcome.status])
+    messages = {"approved": _("Paiement de ${amount} accepté. Un reçu est envoyé à "
+                              "${email}.", mapping={
+                                  "amount": formats.amount_text(request, payment.amount),
+                                  "email": payment.email}),
+                "declined": _("Le paiement a été refusé : rien n'a été débité."),
+                "refused": _(outcome.message),
+                "already processed": _("Ce paiement était déjà traité.")}
+    flash(request, messages[outcome.status])
     return HTTPSeeOther(location=request.application_url + "/@@my-payments")
 
 

@@ -14,7 +14,7 @@ from pyramid.renderers import render_to_response
 from sqlalchemy import select
 
 from cabinet import errors
-from cabinet.i18n import N_
+from cabinet.i18n import N_, _, flash
 from cabinet.interfaces import IClock, IFolder, ISite, ISpace
 from cabinet.mandates import (
     DOMAINS, acting_mandate, activate_with_code, choose, create_mandate, format_code,
@@ -159,7 +159,7 @@ def received_data(request, space):
 def received_page(context, request, errors_=None, code=""):
     if getattr(request.has_permission("space:view", context), "computed", None) is not None:
         # a mandatary sees the mandant's space, not the mandates the mandant received
-        raise errors.forbidden("Seuls les membres de l'espace voient ses mandats reçus.")
+        raise errors.forbidden(N_("Seuls les membres de l'espace voient ses mandats reçus."))
     return {"context": context, "items": received_data(request, context),
             "can_activate": bool(request.has_permission("space:edit", context)),
             "errors": errors_ or {}, "code": code,
@@ -189,8 +189,8 @@ def activate_form(context, request):
         return render_to_response("mandates_received.jinja2",
                                   received_page(context, request, {"code": message}, code),
                                   request=request, response=request.response)
-    request.session.flash(f"Mandat activé : vous pouvez agir pour "
-                          f"« {mandant_of(mandate).title} ».")
+    flash(request, _("Mandat activé : vous pouvez agir pour « ${title} ».",
+                      mapping={"title": mandant_of(mandate).title}))
     return HTTPSeeOther(location=node_url(request, context.path) + "/@@mandates-received")
 
 
@@ -217,9 +217,10 @@ def post_act_for(context, request):
 def act_for_form(context, request):
     mandate = choose(request, request.POST.get("mandate", ""))
     if mandate is None:
-        request.session.flash("Vous agissez pour votre propre espace.")
+        flash(request, _("Vous agissez pour votre propre espace."))
     else:
-        request.session.flash(f"Vous agissez pour « {mandant_of(mandate).title} ».")
+        flash(request, _("Vous agissez pour « ${title} ».",
+                          mapping={"title": mandant_of(mandate).title}))
     return HTTPSeeOther(location=request.application_url + "/")
 
 

@@ -13,19 +13,20 @@ from pyramid.renderers import render_to_response
 from cabinet import errors
 from cabinet.document_sharing import document_types
 from cabinet.documents import UploadRefused, human_size, max_bytes
+from cabinet.i18n import _, flash, N_
 from cabinet.interfaces import ICabinet, IPatient
 from cabinet.messages import (
     MAX_TEXT, authors, cabinet_conversations, cabinet_unread, conversation_of,
     file_attachment, filed_documents, mark_read, message_of, messages_page,
     messaging_open, post_message, read_input, template_of, templates_of,
 )
-from .base import batching, int_param, isoformat, node_url
-from .messages import message_json, page_helpers, refuse
+from .base import batching, int_param, isoformat, node_url, refuse_upload
+from .messages import message_json, page_helpers
 
 
 def _cabinet(request, context):
     if not messaging_open(request, context):
-        raise errors.not_found("Il n'y a pas de messagerie ici.")
+        raise errors.not_found(N_("Il n'y a pas de messagerie ici."))
     return context
 
 
@@ -119,14 +120,14 @@ def conversation_post(context, request):
         if sub:
             message = message_of(request.dbsession, patient, sub[0])
             document = file_attachment(request, patient, cabinet, message, entry.fields)
-            request.session.flash(f"Pièce jointe classée dans les documents : "
-                                  f"« {document.title} ».")
+            flash(request, _("Pièce jointe classée dans les documents : « ${title} ».",
+                              mapping={"title": document.title}))
         else:
             post_message(request, patient, cabinet, "cabinet", entry)
-            request.session.flash("Réponse envoyée.")
+            flash(request, _("Réponse envoyée."))
     except UploadRefused as exc:
         if exc.status != 422:
-            refuse(exc)
+            refuse_upload(exc, wrong_type_status=422)
         request.tm.doom()             # whatever the request began is not kept
         request.response.status_int = 422
         values = {k: request.POST.get(k, "") for k in ("text", "template")
@@ -141,7 +142,7 @@ def file_json(request, patient, cabinet, raw_id, entry):
     """POST <patient>/@messages/<id>/file: {"document_type", "title"} -> 201 with
     the new document (its @id) and the message."""
     if not request.has_permission("message:reply", patient):
-        raise errors.forbidden("Seul le cabinet classe les pièces jointes.")
+        raise errors.forbidden(N_("Seul le cabinet classe les pièces jointes."))
     message = message_of(request.dbsession, patient, raw_id)
     fields = entry.fields
     if not isinstance(fields.get("document_type", ""), str) or \

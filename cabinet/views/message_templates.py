@@ -14,19 +14,20 @@ from sqlalchemy import select
 from cabinet import errors
 from cabinet.document_sharing import cabinet_of
 from cabinet.documents import UploadRefused, human_size, max_bytes
+from cabinet.i18n import _, flash, N_
 from cabinet.interfaces import ICabinet, INode
 from cabinet.messages import (
     MAX_TEXT, MAX_TITLE, messaging_open, read_input, save_template, templates_of,
 )
 from cabinet.models import MessageTemplate
-from .base import isoformat, node_url
-from .messages import refuse, serve_file
+from .base import isoformat, node_url, refuse_upload
+from .messages import serve_file
 
 
 def _cabinet(request, context):
     cabinet = cabinet_of(context) if hasattr(context, "lineage") else None
     if cabinet is None or not messaging_open(request, cabinet):
-        raise errors.not_found("Il n'y a pas de messagerie ici.")
+        raise errors.not_found(N_("Il n'y a pas de messagerie ici."))
     return cabinet
 
 
@@ -37,7 +38,7 @@ def _template(request, cabinet, raw):
         found = request.dbsession.scalar(select(MessageTemplate).where(
             MessageTemplate.id == int(raw), MessageTemplate.cabinet_id == cabinet.id))
     if found is None:
-        raise errors.not_found("Ce modèle de réponse n'existe pas.")
+        raise errors.not_found(N_("Ce modèle de réponse n'existe pas."))
     return found
 
 
@@ -85,7 +86,7 @@ def templates_write(context, request):
             return HTTPNoContent()
         template = save_template(request, cabinet, template, entry)
     except UploadRefused as exc:
-        refuse(exc)
+        refuse_upload(exc, wrong_type_status=422)
     if not sub:
         request.response.status_int = 201
         request.response.location = template_json(request, cabinet, template)["@id"]
@@ -120,13 +121,13 @@ def templates_post(context, request):
         entry = read_input(request)
         if len(sub) == 2:
             request.dbsession.delete(template)
-            request.session.flash(f"Modèle « {template.title} » supprimé.")
+            flash(request, _("Modèle « ${title} » supprimé.", mapping={"title": template.title}))
         else:
             template = save_template(request, cabinet, template, entry)
-            request.session.flash(f"Modèle « {template.title} » enregistré.")
+            flash(request, _("Modèle « ${title} » enregistré.", mapping={"title": template.title}))
     except UploadRefused as exc:
         if exc.status != 422:
-            refuse(exc)
+            refuse_upload(exc, wrong_type_status=422)
         request.tm.doom()             # whatever the request began is not kept
         request.response.status_int = 422
         values = {k: request.POST.get(k, "") for k in ("title", "text")

@@ -17,30 +17,21 @@ JSON (plone.restapi style), on a patient record or anything inside it:
 A message id is only looked up in the conversation of the record in the URL
 (another record's id: 404); the record's ACL decides the rest. Every view goes
 through cabinet.messages.conversation_of (the module switch's place)."""
-from urllib.parse import quote
 
-from pyramid import httpexceptions
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.renderers import render_to_response
-from pyramid.response import FileResponse
 
 from cabinet import errors
 from cabinet.documents import UploadRefused, human_size, max_bytes
-from cabinet.interfaces import IBlobStorage, INode, IPatient, ISite
+from cabinet.i18n import _, flash, N_
+from cabinet.interfaces import INode, IPatient, ISite
 from cabinet.messages import (
     MAX_TEXT, PAGE_SIZE, authors, conversation_of, filed_documents, mark_read, message_of,
     messages_page, my_conversations, post_message, read_input, side_of, unread_count,
 )
-from .base import batching, int_param, isoformat, node_url, wants_json
-
-
-def refuse(exc):
-    """UploadRefused -> the JSON / HTML error (413 names the limit; else 422)."""
-    if exc.status == 413:
-        raise errors._error(httpexceptions.HTTPRequestEntityTooLarge, exc.message,
-                            "PayloadTooLarge", field=exc.field, **exc.extra)
-    raise errors.unprocessable(exc.message, errors={exc.field: exc.message},
-                               field=exc.field, **exc.extra)
+from .base import (
+    batching, blob_download, int_param, isoformat, node_url, refuse_upload,
+)
 
 
 def page_helpers(request):
@@ -105,21 +96,8 @@ def conversation_data(request, patient, cabinet):
 def serve_file(request, holder, default_name="piece-jointe"):
     """The file of a message or template: as an attachment, nosniff, its type found
     in its bytes, never cached."""
-    if not holder.blob_sha256:
-        raise errors.not_found("Il n'y a pas de pièce jointe.")
-    try:
-        path = request.registry.getUtility(IBlobStorage).path(holder.blob_sha256)
-    except KeyError:
-        raise errors.not_found("Le fichier est introuvable.")
-    response = FileResponse(str(path), request=request,
-                            content_type=holder.content_type or "application/octet-stream")
-    name = holder.file_name or default_name
-    ascii_name = name.encode("ascii", "replace").decode().replace("?", "_")
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="{ascii_name}"; filename*=UTF-8\'\'{quote(name)}')
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return blob_download(request, holder, default_name,
+                         N_("Il n'y a pas de pièce jointe."), N_("Le fichier est introuvable."))
 
 
 # -- the JSON views --------------------------------------------------------------------
@@ -151,7 +129,7 @@ def messages_post(context, request):
         entry = read_input(request)          # the size, then the CSRF token
         side = side_of(request, patient)
         if side is None:
-            raise errors.forbidden("Vous ne pouvez pas écrire dans cette conversation.")
+            raise errors.forbidden(N_("Vous ne pouvez pas écrire dans cette conversation."))
         if not sub:
             message = post_message(request, patient, cabinet, side, entry)
             request.response.status_int = 201
@@ -169,7 +147,7 @@ def messages_post(context, request):
             from cabinet.views.message_console import file_json
             return file_json(request, patient, cabinet, sub[0], entry)
     except UploadRefused as exc:
-        refuse(exc)
+        refuse_upload(exc, wrong_type_status=422)
     raise errors.not_found()
 
 
@@ -229,14 +207,14 @@ def record_messages_post(context, request):
         post_message(request, patient, cabinet, "patient", entry)
     except UploadRefused as exc:
         if exc.status != 422:
-            refuse(exc)
+            refuse_upload(exc, wrong_type_status=422)
         request.tm.doom()             # whatever the request began is not kept
         request.response.status_int = 422
         values = {"text": request.POST.get("text", "")} if request.POST else {}
         return render_to_response("my_messages.jinja2", _page(
             request, patient, {exc.field: exc.message}, values), request=request,
             response=request.response)
-    request.session.flash("Message envoyé.")
+    flash(request, _("Message envoyé."))
     return HTTPSeeOther(location=node_url(request, patient.path) + "/@@my-messages")
 
 

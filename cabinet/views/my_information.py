@@ -17,6 +17,7 @@ from pyramid.events import BeforeRender
 from pyramid.httpexceptions import HTTPSeeOther
 
 from cabinet import errors
+from cabinet.i18n import _, flash, N_
 from cabinet.interfaces import INode, IPatient, ISite
 from cabinet.my_information import (
     decide, editable_fields, field_title, proposal_of, proposals_of, propose, relation_of,
@@ -39,7 +40,7 @@ def proposal_json(request, patient, proposal):
 def _records(request):
     found = open_records(request)
     if request.identity is None or not found:
-        raise errors.forbidden("Réservé aux patients et à leurs représentants.")
+        raise errors.forbidden(N_("Réservé aux patients et à leurs représentants."))
     return found
 
 
@@ -74,7 +75,7 @@ def _record_for(request, patient):
     for record in _records(request):
         if record.patient.id == patient.id:
             return record
-    raise errors.forbidden("Ce dossier ne fait pas partie de vos patients.")
+    raise errors.forbidden(N_("Ce dossier ne fait pas partie de vos patients."))
 
 
 def propose_json(context, request):
@@ -95,8 +96,7 @@ def propose_form(context, request):
         problems = exc.extra.get("errors") or {"_": exc.detail}
         return my_information_page(None, request, problems, values,
                                    node_url(request, context.path), status=422)
-    request.session.flash("Vos modifications sont transmises au cabinet, qui les "
-                          "validera.")
+    flash(request, _("Vos modifications sont transmises au cabinet, qui les validera."))
     return HTTPSeeOther(location=request.application_url + "/@@my-information")
 
 
@@ -142,8 +142,8 @@ def decide_form(context, request):
         if decision == "accept" else None
     decide(request, context, proposal, decision, fields if fields else
            (None if decision != "accept" else []))
-    request.session.flash("Proposition acceptée." if decision == "accept"
-                          else "Proposition refusée.")
+    flash(request, _("Proposition acceptée.") if decision == "accept"
+          else _("Proposition refusée."))
     return HTTPSeeOther(location=node_url(request, context.path)
                         + "/@@information-proposals")
 

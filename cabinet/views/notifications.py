@@ -7,6 +7,7 @@ from pyramid.httpexceptions import HTTPNoContent, HTTPSeeOther
 
 from cabinet import errors
 from cabinet.appointments import Invalid, my_records
+from cabinet.i18n import _, flash, N_
 from cabinet.interfaces import IClock, ISite
 from cabinet.reminders import (
     CHANNELS, DEFAULT, MAX_DAYS, MIN_DAYS, add_rule, check_rule, default_channel,
@@ -22,8 +23,8 @@ FIELDS = ("days_before", "time", "channel", "reminders")
 def _person(request):
     """The user, when they are a patient or a guardian (else 403)."""
     if request.identity is None or not my_records(request):
-        raise errors.forbidden("Les rappels de rendez-vous sont réservés aux patients "
-                               "et à leurs représentants.")
+        raise errors.forbidden(N_("Les rappels de rendez-vous sont réservés aux patients "
+                               "et à leurs représentants."))
     return request.identity
 
 
@@ -70,13 +71,13 @@ def notifications_post(context, request):
     only_fields(body, FIELDS)
     wants_rule = any(k in body for k in ("days_before", "time", "channel"))
     if not wants_rule and "reminders" not in body:
-        raise errors.unprocessable("Envoyez une règle (days_before, time, channel) ou "
-                                   "reminders.", errors={"days_before": "Requis."})
+        raise errors.unprocessable(N_("Envoyez une règle (days_before, time, channel) ou "
+                                   "reminders."), errors={"days_before": N_("Requis.")})
     try:
         switch = _switch(body["reminders"]) if "reminders" in body else None
         values = check_rule(request.dbsession, user, body) if wants_rule else None
     except Invalid as exc:
-        raise errors.unprocessable("Certaines valeurs sont invalides.",
+        raise errors.unprocessable(N_("Certaines valeurs sont invalides."),
                                    errors=exc.errors)
     if switch is not None:
         set_reminders(request.dbsession, user.id, switch, _now(request))
@@ -92,7 +93,7 @@ def notifications_delete(context, request):
         raise errors.not_found("DELETE /@my-notifications/<id>.")
     rule = rule_of(request.dbsession, user, request.subpath[0])
     if rule is None:
-        raise errors.not_found("Vous n'avez pas ce rappel.")
+        raise errors.not_found(N_("Vous n'avez pas ce rappel."))
     request.dbsession.delete(rule)
     request.dbsession.flush()
     return HTTPNoContent()
@@ -115,13 +116,13 @@ def page_form(context, request):
     if action == "delete":
         rule = rule_of(session, user, post.get("rule", ""))
         if rule is None:
-            raise errors.not_found("Vous n'avez pas ce rappel.")
+            raise errors.not_found(N_("Vous n'avez pas ce rappel."))
         session.delete(rule)
-        request.session.flash("Rappel supprimé.")
+        flash(request, _("Rappel supprimé."))
     elif action in ("on", "off"):
         set_reminders(session, user.id, action == "on", _now(request))
-        request.session.flash("Rappels activés." if action == "on"
-                              else "Vous ne recevrez plus de rappels de rendez-vous.")
+        flash(request, _("Rappels activés.") if action == "on"
+              else _("Vous ne recevrez plus de rappels de rendez-vous."))
     else:
         data = {k: post.get(k, "").strip() for k in ("days_before", "time", "channel")}
         try:
@@ -129,7 +130,7 @@ def page_form(context, request):
         except Invalid as exc:
             return page(context, request, exc.errors, data, status=422)
         add_rule(request, user, values)
-        request.session.flash("Rappel ajouté.")
+        flash(request, _("Rappel ajouté."))
     session.flush()
     return HTTPSeeOther(location=request.application_url + PAGE)
 

@@ -22,11 +22,14 @@ AREA_PARTS = (
     "cabinet.views.messages_openapi",         # issue #9, P3: messaging, K3 templates
     "cabinet.views.notifications_openapi",    # issue #9, P7: reminders
     "cabinet.views.payments_openapi",         # issue #9, P2: payments
+    "cabinet.views.imaging_openapi",          # issue #9, P5: imaging, K3 selection
     "cabinet.views.signatures",               # signature evidence (C4)
     "cabinet.views.questionnaire_templates",  # templates (Q1), FHIR Questionnaire
     "cabinet.views.questionnaire_responses",  # responses (Q2-Q5)
     "cabinet.i18n",                           # issue #10, A4: the user's language
     "cabinet.views.portal_openapi",           # issue #9 portal, #10 K1/K2 settings
+    "cabinet.views.work_queues",              # issue #10, K4: the console's lists
+    "cabinet.views.statistics",               # issue #10, K5: statistics
 )
 
 PATH = {"name": "path", "in": "path", "required": True, "schema": {"type": "string"},

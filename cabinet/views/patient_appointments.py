@@ -19,6 +19,7 @@ from cabinet.calendars import (
     appointment_ics, cabinet_path_of, cabinets_by_path, create_feed, feed_by_token,
     feed_ics, feed_of, feed_url, location, map_url, revoke_feed,
 )
+from cabinet.i18n import _, flash, N_
 from cabinet.interfaces import IAppointment, ISite
 from cabinet.questionnaire_responses import cabinet_of
 from .base import isoformat
@@ -49,8 +50,8 @@ def page_extras(request, rows):
 def _subscriber(request):
     """The user, when they are a patient or a guardian (else 403)."""
     if request.identity is None or not my_records(request):
-        raise errors.forbidden("Le calendrier privé est réservé aux patients et à "
-                               "leurs représentants.")
+        raise errors.forbidden(N_("Le calendrier privé est réservé aux patients et à "
+                               "leurs représentants."))
     return request.identity
 
 
@@ -66,8 +67,8 @@ def create_feed_form(context, request):
 
 def revoke_feed_form(context, request):
     if revoke_feed(request, _subscriber(request)):
-        request.session.flash("Votre calendrier privé est supprimé : son adresse ne "
-                              "fonctionne plus.")
+        flash(request, _("Votre calendrier privé est supprimé : son adresse ne "
+                          "fonctionne plus."))
     return HTTPSeeOther(location=request.application_url + PAGE)
 
 
@@ -93,7 +94,7 @@ def feed_create(context, request):
 
 def feed_delete(context, request):
     if not revoke_feed(request, _subscriber(request)):
-        raise errors.not_found("Vous n'avez pas de calendrier privé.")
+        raise errors.not_found(N_("Vous n'avez pas de calendrier privé."))
     return HTTPNoContent()
 
 
@@ -102,7 +103,7 @@ def feed_delete(context, request):
 def appointment_ics_view(context, request):
     """GET <appointment>/@ics: the appointment as a calendar file to download."""
     if context.start is None or context.end is None:
-        raise errors.not_found("Ce rendez-vous n'a pas d'horaire.")
+        raise errors.not_found(N_("Ce rendez-vous n'a pas d'horaire."))
     cabinet = cabinet_of(context)
     body = appointment_ics(request, context,
                            (cabinet.title, cabinet.address) if cabinet is not None
@@ -123,7 +124,7 @@ class FeedContext:
     def __init__(self, request):
         feed = feed_by_token(request.dbsession, request.matchdict.get("token"))
         if feed is None:
-            raise errors.not_found("Ce calendrier n'existe pas ou a été supprimé.")
+            raise errors.not_found(N_("Ce calendrier n'existe pas ou a été supprimé."))
         self.feed = feed
 
 

@@ -20,23 +20,29 @@ from pyramid.security import NO_PERMISSION_REQUIRED, remember
 from pyramid.view import view_config
 
 from cabinet import errors
+from cabinet.i18n import N_, _, flash, use_language
 from cabinet.interfaces import (
     IClock, IDocument, IQuestionnaireResponse, IRateLimiter, ISite,
 )
 from cabinet.patient_login import (
     COUNTRIES, DEFAULT_COUNTRY, NO_MATCH, RELATION_TITLES, Identity, InvalidPhone,
     account_candidates, account_for, display_phone, find_person, guarded_minors, normalise_phone,
+    record_portal_login,
 )
 from cabinet.sms import mask_phone
 from .auth import issue_token
 from .base import isoformat, json_body, node_url
 
-THROTTLED = ("Trop de tentatives de connexion : réessayez dans quelques minutes.")
+THROTTLED = N_("Trop de tentatives de connexion : réessayez dans quelques minutes.")
 SESSION_CHALLENGE = "patient_login.challenge"
+#: the language the login was started in: its code step speaks it too
+SESSION_LANGUAGE = SESSION_CHALLENGE + ".lang"
 FIELDS = ("phone", "last_name", "first_name", "birth_date")
-REQUIRED = {"phone": "Saisissez votre numéro de téléphone portable.",
-            "last_name": "Saisissez votre nom.", "first_name": "Saisissez votre prénom.",
-            "birth_date": "Saisissez votre date de naissance."}
+#: the messages of the form are msgids: its page shows them in the page's language
+REQUIRED = {"phone": N_("Saisissez votre numéro de téléphone portable."),
+            "last_name": N_("Saisissez votre nom."),
+            "first_name": N_("Saisissez votre prénom."),
+            "birth_date": N_("Saisissez votre date de naissance.")}
 
 
 def codes(request):
@@ -53,12 +59,12 @@ def read_identity(data):
         if value is None or (isinstance(value, str) and not value.strip()):
             problems[name] = REQUIRED[name]
         elif not isinstance(value, str) or len(value) > 200:
-            problems[name] = "Valeur invalide."
+            problems[name] = N_("Valeur invalide.")
         else:
             values[name] = value.strip()
     country = data.get("country") or DEFAULT_COUNTRY
     if not isinstance(country, str) or country.upper() not in COUNTRIES:
-        problems["country"] = "Pays inconnu : LU, FR, BE ou DE."
+        problems["country"] = N_("Pays inconnu : LU, FR, BE ou DE.")
         country = DEFAULT_COUNTRY
     if "phone" in values:
         try:
@@ -72,7 +78,7 @@ def read_identity(data):
                 raise ValueError(born)
             values["birth_date"] = born
         except ValueError:
-            problems["birth_date"] = "Date de naissance invalide (AAAA-MM-JJ)."
+            problems["birth_date"] = N_("Date de naissance invalide (AAAA-MM-JJ).")
     if problems:
         return None, problems
     return Identity(values["phone"], values["last_name"], values["first_name"],
@@ -129,6 +135,7 @@ def finish_login(request, challenge, code):
     user = account_for(request, match) if match is not None else None
     if user is None:
         raise errors.unprocessable(NO_MATCH)
+    record_portal_login(request, user, match)
     return user
 
 
@@ -136,9 +143,9 @@ def resend_login(request, challenge):
     service = codes(request)
     row = service.by_challenge(request, challenge)
     if row is None:
-        raise errors.not_found("Cette demande de connexion est inconnue : recommencez.")
+        raise errors.not_found(N_("Cette demande de connexion est inconnue : recommencez."))
     if row.used is not None:
-        raise errors.conflict("Cette demande de connexion a déjà abouti : recommencez.")
+        raise errors.conflict(N_("Cette demande de connexion a déjà abouti : recommencez."))
     # a decoy is "resent" the same way, under the same limits, without any SMS
     return service.issue(request, "login", row.phone, challenge=challenge,
                          details=row.details, send=bool(row.details))
@@ -159,7 +166,7 @@ def code_sent(request, body, start):
     ``start(request, identity)``; the challenge the next step names."""
     identity, problems = read_identity(body)
     if problems:
-        raise errors.unprocessable("Vérifiez les champs signalés.", errors=problems)
+        raise errors.unprocessable(N_("Vérifiez les champs signalés."), errors=problems)
     challenge, row = start(request, identity)
     return {"challenge": challenge, "sent_to": mask_phone(row.phone),
             "expires": isoformat(row.expires)}
@@ -247,25 +254,28 @@ def signer_phone(request, context, permission):
     try:
         return normalise_phone(raw or "")
     except InvalidPhone:
-        raise errors.conflict("Aucun numéro de portable valable n'est enregistré pour "
-                              "le signataire : le cabinet doit le renseigner.")
+        raise errors.conflict(N_("Aucun numéro de portable valable n'est enregistré pour "
+                              "le signataire : le cabinet doit le renseigner."))
 
 
 def send_sign_code(context, request):
     workflow = request.workflows.for_node(context)
     sign = workflow.transitions.get("sign")
     # a document or a questionnaire response (issue #5): the same code, the same checks
-    what = "ce questionnaire" if IQuestionnaireResponse.providedBy(context) else "ce document"
+    response = IQuestionnaireResponse.providedBy(context)
     if sign is None or context.state not in sign.sources:
         state = workflow.states.get(context.state)
-        raise errors.conflict(f"{what.capitalize()} ne peut pas être signé dans l'état "
-                              f"« {state.title if state else context.state} ».",
-                              review_state=context.state)
+        message = (N_("Ce questionnaire ne peut pas être signé dans l'état « ${state} ».")
+                   if response else
+                   N_("Ce document ne peut pas être signé dans l'état « ${state} »."))
+        raise errors.conflict(_(message, mapping={
+            "state": _(state.title) if state else context.state}), review_state=context.state)
     if IDocument.providedBy(context) and not getattr(context, "needs_signature", False):
-        raise errors.conflict("Ce document est partagé sans signature : il ne se signe pas.",
+        raise errors.conflict(N_("Ce document est partagé sans signature : il ne se signe pas."),
                               review_state=context.state)
     if not request.has_permission(sign.permission, context):
-        raise errors.forbidden(f"Vous ne pouvez pas signer {what}.")
+        raise errors.forbidden(N_("Vous ne pouvez pas signer ce questionnaire.") if response
+                               else N_("Vous ne pouvez pas signer ce document."))
     phone = signer_phone(request, context, sign.permission)
     return codes(request).issue(request, "sign", phone, node=context,
                                 user=request.identity, title=context.title)
@@ -296,6 +306,7 @@ def patient_pages(request):
     if step == ("code",):
         if not request.session.get(SESSION_CHALLENGE):
             return HTTPSeeOther(location=request.application_url + "/patient/login")
+        use_language(request, request.session.get(SESSION_LANGUAGE))
         return _code_page(request, sent_to=request.session.get(SESSION_CHALLENGE + ".to"))
     raise errors.not_found()
 
@@ -315,12 +326,15 @@ def patient_pages_submit(request):
             return _login_page(request, values, error=exc.detail, status=429)
         request.session[SESSION_CHALLENGE] = challenge
         request.session[SESSION_CHALLENGE + ".to"] = mask_phone(row.phone)
+        # the procedure keeps the language it was started in (its SMS was sent in it)
+        request.session[SESSION_LANGUAGE] = request.locale_name
         return HTTPSeeOther(location=request.application_url + "/patient/code")
     if step == ("code",):
         challenge = request.session.get(SESSION_CHALLENGE)
         if not challenge:
             return HTTPSeeOther(location=request.application_url + "/patient/login")
         sent_to = request.session.get(SESSION_CHALLENGE + ".to")
+        use_language(request, request.session.get(SESSION_LANGUAGE))
         if request.POST.get("action") == "resend":
             try:
                 resend_login(request, challenge)
@@ -328,7 +342,8 @@ def patient_pages_submit(request):
                     errors.exc.HTTPNotFound) as exc:
                 return _code_page(request, error=exc.detail, sent_to=sent_to, status=429
                                   if isinstance(exc, errors.exc.HTTPTooManyRequests) else 409)
-            request.session.flash(f"Un nouveau code a été envoyé au {sent_to}.")
+            flash(request, _("Un nouveau code a été envoyé au ${phone}.",
+                              mapping={"phone": sent_to}))
             return HTTPSeeOther(location=request.application_url + "/patient/code")
         try:
             user = finish_login(request, challenge, request.POST.get("code", ""))
@@ -355,7 +370,8 @@ def my_patients_page(request):
              permission="questionnaire:view")
 def sign_code_form(context, request):
     row = send_sign_code(context, request)
-    request.session.flash(f"Un code de signature a été envoyé au {mask_phone(row.phone)}.")
+    flash(request, _("Un code de signature a été envoyé au ${phone}.",
+                      mapping={"phone": mask_phone(row.phone)}))
     return HTTPSeeOther(location=node_url(request, context.path))
 
 

@@ -21,6 +21,7 @@ from cabinet.payments import (
     process_callback, remaining,
 )
 from .base import isoformat, json_body, node_url
+from cabinet.i18n import N_
 
 PAGE = "/@@my-payments"
 
@@ -108,7 +109,7 @@ def _scope(request, context):
     """(record, care item or None) that a payment on ``context`` pays."""
     record = payment_records(request, context)[0]
     if not online_payment(request, record):
-        raise errors.not_found("Votre cabinet ne propose pas le paiement en ligne.",
+        raise errors.not_found(N_("Votre cabinet ne propose pas le paiement en ligne."),
                                module="payments")
     return record, (context if ICareItem.providedBy(context) else None)
 
@@ -172,8 +173,8 @@ def callback(context, request):
     except BadCallback as exc:
         audit.record(request, "payment_callback", outcome="refused",
                      details={"reason": str(exc)})
-        raise errors.bad_request("Signature ou contenu de l'avis de paiement invalide : "
-                                 "rien n'a été modifié.")
+        raise errors.bad_request(N_("Signature ou contenu de l'avis de paiement invalide : "
+                                 "rien n'a été modifié."))
     outcome = process_callback(request, data)
     return {"reference": outcome.payment.reference, "status": outcome.status,
             "review_state": outcome.payment.state, "message": outcome.message}

@@ -16,10 +16,10 @@ from pyramid.renderers import render_to_response
 from sqlalchemy import select
 
 from cabinet import errors, modules
-from cabinet.appointments import patient_appointments
+from cabinet.appointments import local_isoformat, patient_appointments
 from cabinet.calendars import map_url
 from cabinet.documents import patient_documents
-from cabinet.i18n import N_
+from cabinet.i18n import N_, _, flash
 from cabinet.interfaces import IPatient, ISite
 from cabinet.models import AppointmentType
 from cabinet.portal import choose, current, module_on, open_records, records
@@ -46,8 +46,8 @@ def portal_only(request):
 
 def _require_portal_user(request):
     if request.identity is None or not records(request):
-        raise errors.forbidden("Le portail est réservé aux patients et à leurs "
-                               "représentants.")
+        raise errors.forbidden(N_("Le portail est réservé aux patients et à leurs "
+                               "représentants."))
 
 
 def next_appointment(request, record):
@@ -64,7 +64,8 @@ def next_appointment(request, record):
                                                       record.cabinet.id,
                                                       AppointmentType.name == row.type_name)))
     return {"@id": node_url(request, row.path), "title": row.title,
-            "start": isoformat(row.starts_at), "end": isoformat(row.ends_at),
+            "start": local_isoformat(request, row.starts_at),
+            "end": local_isoformat(request, row.ends_at),
             "date": row.starts_at.strftime("%d/%m/%Y"),
             "time": row.starts_at.strftime("%H:%M"),
             "practitioner": row.practitioner_title,
@@ -91,7 +92,8 @@ def links(request, record):
     if on["questionnaires"]:
         menu.append(("forms", N_("Mes formulaires"),
                      record_url + "/@@patient-questionnaires"))
-    # (imaging, P5, has no page yet: the menu offers no link that would answer 404)
+    if on["imaging"]:
+        menu.append(("imaging", N_("Mon imagerie"), record_url + "/@@my-imaging"))
     menu.append(("patients", N_("Gérer les patients"), base + "/@@manage-patients"))
     menu.append(("cabinet", N_("Mon cabinet"), base + "/@@my-cabinet"))
     if on["appointments"]:
@@ -118,7 +120,7 @@ def home_data(request, patient=None):
         record = next((r for r in open_records(request) if r.patient.id == patient.id),
                       None)
         if record is None:
-            raise errors.forbidden("Ce dossier ne fait pas partie de vos patients.")
+            raise errors.forbidden(N_("Ce dossier ne fait pas partie de vos patients."))
     data = {"@id": request.application_url + "/@portal",
             "patients": [record_json(request, r) for r in open_records(request)],
             "current": None, "closed": None}
@@ -208,12 +210,12 @@ def manage_page(context, request):
 def _switch(context, request):
     _require_portal_user(request)
     if not choose(request, context):
-        raise errors.forbidden("Ce dossier ne fait pas partie de vos patients.")
+        raise errors.forbidden(N_("Ce dossier ne fait pas partie de vos patients."))
 
 
 def switch_form(context, request):
     _switch(context, request)
-    request.session.flash(f"Patient affiché : {context.title}.")
+    flash(request, _("Patient affiché : ${title}.", mapping={"title": context.title}))
     return HTTPSeeOther(location=request.application_url + "/")
 
 

@@ -72,7 +72,10 @@ def openapi_parts(_op, _json, _errors, PATH):
             body="ProposalDecision", params=[PATH, one])},
         "/{path}/@settings": {
             "get": _op("A cabinet's settings (K1, K2): contact card, practitioners "
-                       "with their active flag, module switches",
+                       "with their active flag, module switches; the status: each "
+                       "worker job's last success and error, and the mail and SMS "
+                       "gateways' ('ok' false while the last error is more recent "
+                       "than the last success, null when nothing was sent yet)",
                        {"200": _json("CabinetSettings"), **_errors(401, 403, 404)},
                        params=[PATH]),
             "patch": _op("Change a cabinet's settings (its administrators): checked "
@@ -142,7 +145,18 @@ def openapi_parts(_op, _json, _errors, PATH):
             "status": {"type": "array", "items": {"type": "object", "properties": {
                 "job": string, "last_success": {"type": ["string", "null"]},
                 "last_error": {"type": ["string", "null"]},
-                "error": {"type": ["string", "null"]}}}}}},
+                "error": {"type": ["string", "null"]}}}},
+            "worker": {"type": "object", "properties": {
+                "last_run": {"type": ["string", "null"]},
+                "last_success": {"type": ["string", "null"]},
+                "last_error": {"type": ["string", "null"]},
+                "error": {"type": ["string", "null"]}}},
+            "gateways": {"type": "array", "items": {"type": "object", "properties": {
+                "gateway": {"enum": ["mail", "sms"]},
+                "last_success": {"type": ["string", "null"]},
+                "last_error": {"type": ["string", "null"]},
+                "error": {"type": ["string", "null"]},
+                "ok": {"type": ["boolean", "null"]}}}}}},
         "CabinetSettingsChange": {"type": "object", "additionalProperties": False,
                                   "properties": {
                                       "contact": contact,

@@ -21,14 +21,15 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.renderers import render_to_response
 
 from cabinet import errors
-from cabinet.i18n import N_
+from cabinet.i18n import N_, _, flash
 from cabinet.interfaces import IPatient, IQuestionnaireResponse
 from cabinet.labels import display
 from cabinet.questionnaire_forms import condition_met
 from cabinet.questionnaire_responses import (
     cabinet_of, cabinet_practitioners, cabinet_templates, create_response,
     last_reopen_comment, lock_sent, patient_of, practitioner_named, practitioner_of,
-    save_answers, send_response, state_title, template_named, version_of,
+    save_answers, send_response, speak_started_language, start_language, state_title,
+    template_named, version_of,
 )
 from cabinet.questionnaire_widgets import SUBMIT, conditions_json, response_form
 from cabinet.workflow import fire
@@ -99,6 +100,7 @@ def page_data(context, request, form_html=None):
 
 
 def response_page(context, request, form_html=None, status=200):
+    speak_started_language(request, context)
     response = render_to_response("questionnaire_response.jinja2",
                                   page_data(context, request, form_html), request=request)
     response.status_int = status
@@ -106,10 +108,13 @@ def response_page(context, request, form_html=None, status=200):
 
 
 def fill_submit(context, request):
-    """POST <response>/@@workflow from the fill form: save the draft, or submit."""
+    """POST <response>/@@workflow from the fill form: save the draft, or submit; in
+    the language the response was started in (its first POST starts it)."""
     lock_sent(request, context)
     if not request.has_permission("questionnaire:fill", context):
-        raise errors.forbidden("Vous ne pouvez pas remplir ce questionnaire.")
+        raise errors.forbidden(N_("Vous ne pouvez pas remplir ce questionnaire."))
+    start_language(request, context)
+    speak_started_language(request, context)
     submit = request.POST.get("transition") == SUBMIT
     url = node_url(request, context.path)
     form = response_form(request, _questions(request, context), f"{url}/@@workflow",
@@ -120,10 +125,11 @@ def fill_submit(context, request):
         return response_page(context, request, failure.render(), status=422)
     save_answers(request, context, values)
     if not submit:
-        request.session.flash("Brouillon enregistré : vous pourrez le compléter plus tard.")
+        flash(request, _("Brouillon enregistré : vous pourrez le compléter plus tard."))
         return HTTPSeeOther(location=url)
     fire(request, context, "fill")
-    request.session.flash(f"« {context.title} » a été envoyé au cabinet. Merci !")
+    flash(request, _("« ${title} » a été envoyé au cabinet. Merci !",
+                      mapping={"title": context.title}))
     patient = patient_of(context)
     return HTTPSeeOther(location=node_url(request, patient.path)
                         + "/@@patient-questionnaires")
@@ -178,18 +184,19 @@ def send_questionnaire(context, request):
     url = node_url(request, context.path)
     template = template_named(session, cabinet, request.POST.get("template", ""))
     if template is None:
-        request.session.flash("Choisissez un modèle de questionnaire de ce cabinet.")
+        flash(request, _("Choisissez un modèle de questionnaire de ce cabinet."))
         return HTTPSeeOther(location=url)
     practitioner = None
     if request.POST.get("practitioner"):
         practitioner = practitioner_named(session, cabinet, request.POST["practitioner"])
         if practitioner is None:
-            request.session.flash("Choisissez un praticien de ce cabinet.")
+            flash(request, _("Choisissez un praticien de ce cabinet."))
             return HTTPSeeOther(location=url)
     response = create_response(request, context, template, practitioner=practitioner)
     send_response(request, response)
-    request.session.flash(f"Questionnaire « {response.title} » envoyé à {context.title} "
-                          f"({state_title(request, response)}).")
+    flash(request, _("Questionnaire « ${title} » envoyé à ${patient} (${state}).",
+                      mapping={"title": response.title, "patient": context.title,
+                               "state": _(state_title(request, response))}))
     return HTTPSeeOther(location=url)
 
 

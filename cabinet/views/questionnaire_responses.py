@@ -18,6 +18,7 @@ from cabinet.questionnaire_responses import (
 from cabinet.search import Query, search
 from .base import isoformat, node_url, summary
 from .content import ContentHooks, add_content_hooks, node_json
+from cabinet.i18n import N_
 
 PORTAL_TYPE = "QuestionnaireResponse"
 CREATE_FIELDS = ("template", "practitioner")
@@ -64,7 +65,7 @@ class ResponseHooks(ContentHooks):
                                        errors=others)
         _values, problems = save_draft(request, node, body["answers"])
         if problems:
-            raise errors.unprocessable("Certaines réponses sont invalides.", errors=problems)
+            raise errors.unprocessable(N_("Certaines réponses sont invalides."), errors=problems)
         return node_json(node, request)
 
     def to_json(self, request, node, data):
@@ -101,7 +102,7 @@ def save_draft(request, response, answers):
     not fill it."""
     lock_sent(request, response)
     if not request.has_permission("questionnaire:fill", response):
-        raise errors.forbidden("Vous ne pouvez pas remplir ce questionnaire.")
+        raise errors.forbidden(N_("Vous ne pouvez pas remplir ce questionnaire."))
     values, problems = check_response_answers(request, response, answers, draft=True)
     if problems:
         return None, problems

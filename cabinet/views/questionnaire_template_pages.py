@@ -7,6 +7,7 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.renderers import render_to_response
 
 from cabinet import errors
+from cabinet.i18n import _, flash
 from cabinet.interfaces import IFolder, IQuestionnaireTemplate
 from cabinet.questionnaire_templates.fhir import ImportRefused, from_fhir
 from cabinet.questionnaire_templates.form import (
@@ -75,7 +76,7 @@ def import_submit(context, request):
         else:
             node = create_template(request, context, title=title,
                                    description=description, questions=questions)
-            request.session.flash("Questionnaire FHIR importé.")
+            flash(request, _("Questionnaire FHIR importé."))
             return HTTPSeeOther(location=node_url(request, node.path))
     response = render_to_response(
         "questionnaire_templates.jinja2",
@@ -138,7 +139,7 @@ def add_submit(context, request):
     node = create_template(request, context, title=values["title"],
                            description=values["description"],
                            questions=values["questions"])
-    request.session.flash("Modèle de questionnaire créé.")
+    flash(request, _("Modèle de questionnaire créé."))
     return HTTPSeeOther(location=node_url(request, node.path))
 
 
@@ -161,13 +162,13 @@ def edit_submit(context, request):
                             description=values["description"],
                             questions=values["questions"])
     if not changed:
-        request.session.flash("Aucune modification.")
+        flash(request, _("Aucune modification."))
     elif context.current_version != before:
-        request.session.flash(
-            f"Modèle enregistré en version {context.current_version} : les "
-            "questionnaires déjà envoyés gardent leur version.")
+        flash(request, _("Modèle enregistré en version ${version} : les questionnaires "
+                          "déjà envoyés gardent leur version.",
+                          mapping={"version": context.current_version}))
     else:
-        request.session.flash("Modèle enregistré.")
+        flash(request, _("Modèle enregistré."))
     return HTTPSeeOther(location=node_url(request, context.path))
 
 
@@ -198,7 +199,7 @@ def delete_submit(context, request):
     folder = context.__parent__
     title = context.title
     generic_delete(context, request)
-    request.session.flash(f"Modèle « {title} » supprimé.")
+    flash(request, _("Modèle « ${title} » supprimé.", mapping={"title": title}))
     return HTTPSeeOther(location=node_url(request, folder.path))
 
 

@@ -6,6 +6,7 @@ ask, and look-ups are rate-limited per user (scope ``registry.lookup``)."""
 from pyramid import httpexceptions as exc
 
 from cabinet import errors
+from cabinet.i18n import N_
 from cabinet.interfaces import IRateLimiter, ISite
 from cabinet.matricule import InvalidMatricule, check_matricule
 from cabinet.registry import RegistryUnavailable, get_person_registry
@@ -15,10 +16,10 @@ from .base import isoformat
 LOOKUP_ROLES = ("professional", "administrator")
 RATE_SCOPE = "registry.lookup"
 
-NOT_ALLOWED = ("Seuls les professionnels de santé et les administrateurs d'un cabinet "
-               "peuvent consulter le registre national des personnes.")
-THROTTLED = "Trop de consultations du registre national. Réessayez plus tard."
-NOBODY = "Aucune personne ne porte ce matricule dans le registre national."
+NOT_ALLOWED = N_("Seuls les professionnels de santé et les administrateurs d'un cabinet "
+                 "peuvent consulter le registre national des personnes.")
+THROTTLED = N_("Trop de consultations du registre national. Réessayez plus tard.")
+NOBODY = N_("Aucune personne ne porte ce matricule dans le registre national.")
 
 
 def person_json(person):

@@ -2,6 +2,7 @@
 from pyramid.httpexceptions import HTTPSeeOther
 
 from cabinet import errors
+from cabinet.i18n import _, flash
 from cabinet.labels import ROLE_TITLES
 from cabinet.models import CONTENT_TYPES
 from cabinet.roles import GRANTABLE_ROLES
@@ -51,10 +52,11 @@ def sharing_form(context, request):
         raise errors.conflict("Nothing changed: the role was already as asked.")
     # what changed, said on the page it comes back to (issue #8)
     names = principal_names(request.dbsession, {p for p, _r in granted + revoked})
-    for changed, verb in ((granted, "donné à"), (revoked, "retiré à")):
+    for changed, msgid in ((granted, _("Rôle « ${role} » donné à ${name}.")),
+                           (revoked, _("Rôle « ${role} » retiré à ${name}."))):
         for principal, role_ in changed:
-            request.session.flash(f"Rôle « {ROLE_TITLES.get(role_, role_)} » {verb} "
-                                  f"{names.get(principal, ('', '', principal))[2]}.")
+            flash(request, msgid, role=_(ROLE_TITLES.get(role_, role_)),
+                  name=names.get(principal, ('', '', principal))[2])
     return HTTPSeeOther(location=node_url(request, context.path) + "/@@sharing")
 
 

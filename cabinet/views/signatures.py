@@ -3,14 +3,15 @@ report page ``<document>/@@signature``. Both answer 404 while the document is no
 signed, and to whoever may not view it (like the download: someone else's document
 answers like one that does not exist)."""
 from cabinet import errors
+from cabinet.i18n import N_
 from cabinet.interfaces import IDocument, IQuestionnaireResponse
 from cabinet.signatures import signature_of
 from .base import isoformat, node_url
 from .errors import LOGIN_REQUIRED
 
-NOT_SIGNED = "Ce document n'est pas signé : il n'a pas de preuve de signature."
-NO_EVIDENCE = ("Ce document est marqué signé, mais aucune preuve de signature n'a été "
-               "enregistrée (il n'a pas été signé par code SMS dans Cabinet).")
+NOT_SIGNED = N_("Ce document n'est pas signé : il n'a pas de preuve de signature.")
+NO_EVIDENCE = N_("Ce document est marqué signé, mais aucune preuve de signature n'a été "
+                 "enregistrée (il n'a pas été signé par code SMS dans Cabinet).")
 
 
 def _viewable_or_404(context, request):
@@ -134,7 +135,7 @@ def openapi_parts(_op, _json, _errors, PATH):
             "patient": {"type": "string"}, "professional": {"type": "string"}}},
         # like every time of the API: UTC, ISO 8601 without an offset (not RFC 3339)
         "signed_at": {"type": "string",
-                      "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$"},
+                      "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$"},
         "client_ip": nullable("string"), "user_agent": nullable("string"),
         "one_time_code": {"type": ["object", "null"], "properties": {
             "id": nullable("integer"), "sent_at": {"type": "string"},

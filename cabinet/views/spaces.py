@@ -14,6 +14,7 @@ Membership always goes through the validation of cabinet.spaces.
 from pyramid.httpexceptions import HTTPConflict, HTTPSeeOther, HTTPUnprocessableEntity
 
 from cabinet import errors
+from cabinet.i18n import _, flash
 from cabinet.interfaces import IFolder, IMembership, ISite, ISpace
 from cabinet.search import Query, search
 from cabinet.spaces import (
@@ -21,7 +22,7 @@ from cabinet.spaces import (
     presented_certificate, space_of,
 )
 from cabinet.workflow import fire
-from .base import batching, int_param, json_body, node_url
+from .base import batching, int_param, isoformat, json_body, node_url
 from .content import node_json
 
 PAGE_SIZE = 50
@@ -73,8 +74,8 @@ def invite_page(context, request):
         except (HTTPUnprocessableEntity, HTTPConflict) as error:
             problems = error.extra.get("errors") or {"certificate_serial": error.detail}
         else:
-            request.session.flash(f"Invitation envoyée au certificat "
-                                  f"{membership.certificate}.")
+            flash(request, _("Invitation envoyée au certificat ${certificate}.",
+                                  mapping={"certificate": membership.certificate}))
             return HTTPSeeOther(location=node_url(request, context.path))
     return {"context": context, "space": space_of(context), "values": values,
             "errors": problems, "roles": SPACE_ROLES,
@@ -117,13 +118,13 @@ def patch_membership(context, request):
 
 def role_form(context, request):
     change_role(request, context, request.POST.get("role", ""))
-    request.session.flash(f"« {context.title} » : rôle modifié.")
+    flash(request, _("« ${title} » : rôle modifié.", mapping={"title": context.title}))
     return HTTPSeeOther(location=node_url(request, context.__parent__.path))
 
 
 def remove_form(context, request):
     fire(request, context, "remove", comment=request.POST.get("comment", "")[:5000])
-    request.session.flash(f"« {context.title} » a été retiré de l'espace.")
+    flash(request, _("« ${title} » a été retiré de l'espace.", mapping={"title": context.title}))
     return HTTPSeeOther(location=node_url(request, context.__parent__.path))
 
 
@@ -135,7 +136,7 @@ def invitations_data(request):
                        "title": item["space_title"]},
              "role": item["membership"].role,
              "certificate_serial": item["membership"].certificate,
-             "created": item["membership"].created.replace(microsecond=0).isoformat()}
+             "created": isoformat(item["membership"].created)}
             for item in pending_invitations(request)]
 
 
@@ -154,7 +155,7 @@ def accept(context, request):
     entry = fire(request, context, "accept")
     space = space_of(context)
     return {"action": "accept", "review_state": context.state, "role": context.role,
-            "actor": request.identity.login, "time": entry.when.isoformat(),
+            "actor": request.identity.login, "time": isoformat(entry.when),
             "space": {"@id": node_url(request, space.path), "title": space.title},
             "@id": node_url(request, context.path)}
 
@@ -162,7 +163,7 @@ def accept(context, request):
 def accept_form(context, request):
     fire(request, context, "accept")
     space = space_of(context)
-    request.session.flash(f"Vous êtes membre de « {space.title} ».")
+    flash(request, _("Vous êtes membre de « ${title} ».", mapping={"title": space.title}))
     return HTTPSeeOther(location=node_url(request, space.path))
 
 

@@ -9,6 +9,7 @@ from pyramid.view import exception_view_config, view_config
 from sqlalchemy import func, select
 
 from cabinet import errors
+from cabinet.i18n import _, flash
 from cabinet.interfaces import ISite
 from cabinet.models import TermsAcceptance, TermsVersion
 from cabinet.terms import TermsNotAccepted, accept, current_version, publish
@@ -78,7 +79,7 @@ def terms_page(context, request):
 @view_config(context=ISite, name="terms", request_method="POST", permission="site:view")
 def terms_accept_form(context, request):
     accept(request, request.POST.get("version"))
-    request.session.flash("Merci : vous avez accepté les conditions d'utilisation.")
+    flash(request, _("Merci : vous avez accepté les conditions d'utilisation."))
     return HTTPSeeOther(location=safe_came_from(request, request.POST.get("came_from")))
 
 
@@ -130,8 +131,8 @@ def publish_form(context, request):
         request.response.status_int = error.code
         return {"versions": versions(request), "values": values,
                 "errors": error.extra.get("errors", {})}
-    request.session.flash(f"La version {terms.version} des conditions d'utilisation est "
-                          "publiée : chacun doit l'accepter, vous aussi.")
+    flash(request, _("La version ${version} des conditions d'utilisation est publiée : "
+                      "chacun doit l'accepter, vous aussi.", mapping={"version": terms.version}))
     return HTTPSeeOther(location=request.application_url + "/@@terms")
 
 

@@ -3,9 +3,10 @@ form the pages post to."""
 from pyramid.httpexceptions import HTTPSeeOther
 
 from cabinet import errors
+from cabinet.i18n import _, flash
 from cabinet.models import CONTENT_TYPES
 from cabinet.workflow import fire
-from .base import json_body, node_url, workflow_info
+from .base import isoformat, json_body, node_url, workflow_info
 from .content import history_rows, type_interface
 
 
@@ -27,7 +28,7 @@ def post_workflow(context, request):
         raise errors.unprocessable("'comment' must be a text of at most 5000 characters.")
     entry = fire(request, context, request.subpath[0], comment=comment)
     return {"action": request.subpath[0], "review_state": context.state,
-            "actor": request.identity.login, "time": entry.when.isoformat(),
+            "actor": request.identity.login, "time": isoformat(entry.when),
             "comments": comment, **{"transitions": workflow_info(request, context)["transitions"]}}
 
 
@@ -37,7 +38,8 @@ def post_workflow_form(context, request):
     comment = request.POST.get("comment", "")[:5000]
     fire(request, context, name, comment=comment)
     state = request.workflows.for_node(context).states[context.state]
-    request.session.flash(f"« {context.title} » : {state.title}")
+    flash(request, _("« ${title} » : ${state}", mapping={"title": context.title,
+                                                    "state": _(state.title)}))
     return HTTPSeeOther(location=node_url(request, context.path))
 
 

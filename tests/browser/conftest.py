@@ -70,6 +70,13 @@ def person(browser, live_server):
         context.close()
 
 
+def follow(locator):
+    """Click a link or a button that loads a page, and wait for that page (a click
+    returns once the navigation starts, before the new page is there to read)."""
+    with locator.page.expect_navigation():
+        locator.click()
+
+
 def screenshot(page, name):
     """The page as shown on a desktop and on a phone."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -159,7 +159,10 @@ def test_the_patient_pages(person, axe_source):
                       ("my information", "/@@my-information"),
                       ("manage patients", "/@@manage-patients"),
                       ("add a patient", "/@@add-patient"),
-                      ("patient payments", "/@@my-payments")):
+                      ("patient payments", "/@@my-payments"),
+                      # issue #9, P5: the album and the viewer
+                      ("my imaging", f"{LEROY}/@@my-imaging"),
+                      ("imaging viewer", f"{LEROY}/@@my-imaging/panoramique-debut")):
         response = page.goto(url)
         assert response.status == 200, (url, response.status)
         check(page, axe_source, found, name)
@@ -195,6 +198,8 @@ def test_the_staff_pages(person, axe_source):
                       ("questionnaire templates", f"{PARC}/questionnaire-templates"),
                       ("agenda", f"{PARC}/@@appointments"),
                       ("payments (staff)", f"{LEROY}/payments"),
+                      ("imaging (staff)", f"{LEROY}/imaging"),
+                      ("imaging selection", f"{PARC}/@@imaging-settings"),
                       ("secretaries", "/professionals/martin/delegations")):
         response = page.goto(url)
         assert response.status == 200, (url, response.status)

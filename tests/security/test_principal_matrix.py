@@ -109,6 +109,10 @@ RESOURCES = {
         "view": CABINET | {"patient"}, "unsafe": CABINET}),
     "minor_care_item": (f"{HUGO}/payments/bilan-ortho", ("PATCH", "title"), {
         "view": CABINET | {"guardian"}, "unsafe": CABINET}),
+    # images (issue #9, P5): image nodes are the cabinet's; the patient and the
+    # guardians see the shared ones through the record's album only (ENDPOINTS)
+    "image": (f"{LEROY}/imaging/sourire-debut", ("PATCH", "title"), {
+        "view": CABINET, "unsafe": CABINET}),
     # Lena Muller, a minor whose cabinet keeps minors' access off: her guardian sees
     # nothing of her
     "minor_record_no_access": (MULLER, ("PATCH", "title"), {
@@ -200,6 +204,9 @@ ENDPOINTS = {
     f"{PARC}/questionnaire-templates": CABINET,
     f"{PARC}/@awaiting-signature": CABINET,
     f"{PARC}/@questionnaires": CABINET,
+    f"{PARC}/@statistics": CABINET,                 # issue #10, K5
+    f"{PARC}/patients/@statistics": CABINET,        # (from inside the cabinet too)
+    "/cabinets/gare/@statistics": {"other_staff", "other_professional"},
     f"{PARC}/@document-types": CABINET,
     f"{PARC}/@document-settings": CABINET,
     f"{PARC}/@appointment-types": CABINET,
@@ -240,9 +247,36 @@ ENDPOINTS = {
     f"{HUGO}/@portal": {"guardian"},
     f"{PARC}/@settings": CABINET,
     f"{LEROY}/@information-proposals": CABINET,
+    # imaging (issue #9, P5): a record's album and its shared images, for its patient
+    # (a minor's: the guardian where imaging's minors' access is on, as in the demo)
+    # and the cabinet; the selection (K3): the cabinet's side
+    f"{LEROY}/@imaging": CABINET | {"patient"},
+    f"{LEROY}/@imaging/sourire-debut": CABINET | {"patient"},
+    f"{LEROY}/@@imaging-file/sourire-debut": CABINET | {"patient"},
+    f"{LEROY}/@@imaging-zip": CABINET | {"patient"},
+    f"{LEROY}/imaging/sourire-debut/@@download": CABINET,
+    f"{HUGO}/@imaging": CABINET | {"guardian"},
+    f"{HUGO}/@@imaging-file/panoramique-hugo": CABINET | {"guardian"},
+    f"{MULLER}/@imaging": CABINET,
+    f"{KLEIN}/@imaging": CABINET | {"guardian_documents_only"},
+    f"{PARC}/@imaging-settings": CABINET,
+    "/@my-imaging": set(PRINCIPALS) - {"anonymous"},
     # the other cabinet: its own staff
     "/cabinets/gare": {"other_staff", "other_professional"},
     "/cabinets/gare/@awaiting-signature": {"other_staff", "other_professional"},
+    # the console's work queues (issue #10, K4) and a record's console: the cabinet's
+    # side, each cabinet its own
+    f"{PARC}/@work-queues": CABINET,
+    f"{PARC}/@work-queues/patients": CABINET,
+    f"{PARC}/@work-queues/payments": CABINET,
+    f"{PARC}/@work-queues/messages": CABINET,
+    f"{PARC}/@work-queues/signatures": CABINET,
+    f"{PARC}/@work-queues/questionnaires": CABINET,
+    f"{PARC}/@work-queues/patients/csv": CABINET,
+    f"{LEROY}/@patient-console": CABINET,
+    f"{HUGO}/@patient-console": CABINET,
+    "/cabinets/gare/@work-queues/patients": {"other_staff", "other_professional"},
+    "/cabinets/gare/@work-queues/payments": {"other_staff", "other_professional"},
 }
 
 # The secretary sees the delegations of the professional she acts for: with an active
@@ -760,6 +794,21 @@ EXTRA_ACTIONS = [
     ("guardian_no_access", "POST", "/@my-notifications", {"reminders": False}, 403),
     ("patient", "POST", "/@my-notifications", {"days_before": 0, "time": "12:00"}, 422),
     ("patient", "DELETE", "/@my-notifications/1", None, 404),
+    # imaging (P5, K3): the cabinet adds images (with their file: multipart, so a JSON
+    # body is refused, 422) and chooses what is shared; nobody else
+    ("patient", "POST", f"{LEROY}/imaging", {"@type": "Image", "title": "x"}, 403),
+    ("guardian", "POST", f"{HUGO}/imaging", {"@type": "Image", "title": "x"}, 403),
+    ("other_staff", "POST", f"{LEROY}/imaging", {"@type": "Image", "title": "x"}, 403),
+    ("secretary", "POST", f"{LEROY}/imaging", {"@type": "Image", "title": "x"}, 422),
+    ("patient", "DELETE", f"{LEROY}/imaging/sourire-debut", None, 403),
+    ("other_staff", "DELETE", f"{LEROY}/imaging/sourire-debut", None, 403),
+    ("patient", "PATCH", f"{PARC}/@imaging-settings", {"shared": []}, 403),
+    ("guardian", "PATCH", f"{PARC}/@imaging-settings", {"shared": []}, 403),
+    ("other_staff", "PATCH", f"{PARC}/@imaging-settings", {"shared": []}, 403),
+    ("space_admin", "PATCH", f"{PARC}/@imaging-settings", {"shared": []}, 403),
+    ("secretary", "PATCH", f"{PARC}/@imaging-settings", {"shared": [
+        ["debut", "visage-sourire"], ["debut", "radio-panoramique"],
+        ["fin", "visage-sourire"]]}, 200),           # the demo's selection, unchanged
 ]
 
 

@@ -16,7 +16,7 @@ PARC = "/cabinets/parc"
 LEROY = f"{PARC}/patients/leroy"
 DOCS = f"{LEROY}/documents"
 QUESTIONNAIRES = f"{LEROY}/questionnaires"
-CREATED = "2026-03-10T09:00:00"       # the fixed clock of the tests
+CREATED = "2026-03-10T09:00:00+00:00"       # the fixed clock of the tests, UTC
 SUMMARY_KEYS = {"@id", "@type", "id", "title", "review_state", "created", "modified"}
 
 
@@ -61,6 +61,7 @@ RESOURCES = [
     ("dr.martin", f"{LEROY}/appointments/consultation-a-venir", "Appointment",
      "scheduled", False),
     ("dr.martin", f"{LEROY}/payments/detartrage", "CareItem", "recorded", False),
+    ("dr.martin", f"{LEROY}/imaging/sourire-debut", "Image", "stored", False),
     ("dr.martin", f"{PARC}/questionnaire-templates/questionnaire-medical",
      "QuestionnaireTemplate", "active", False),
     ("dr.martin", "/professionals/martin", "Professional", "active", True),
@@ -216,7 +217,7 @@ def test_create_returns_201_with_location(demo, api):
     assert response.json["review_state"] == "active"
     data = martin.get(location).json
     assert data["birth_date"] == "1970-01-02" and data["title"] == "Jean Dupuis"
-    assert {i["id"] for i in data["items"]} == {"appointments", "documents",
+    assert {i["id"] for i in data["items"]} == {"appointments", "documents", "imaging",
                                                 "payments", "questionnaires"}
     assert martin.get(f"{PARC}/patients").json["items_total"] == 6
 
@@ -294,7 +295,7 @@ def test_edit_a_pending_document(demo, api, clock, db):
                                               "description": "Implant 36"})
     assert response.json["title"] == "Devis révisé"
     assert response.json["description"] == "Implant 36"
-    assert response.json["modified"] == "2026-03-11T09:00:00"
+    assert response.json["modified"] == "2026-03-11T09:00:00+00:00"
     assert response.json["created"] == CREATED
     data = martin.get(f"{DOCS}/devis").json
     assert (data["title"], data["description"]) == ("Devis révisé", "Implant 36")
@@ -473,7 +474,7 @@ PAGES = {
            {f"{PARC}/patients": "5", f"{PARC}/questionnaire-templates": "2"}),
     LEROY: ("Léa Leroy", "active", "Actif", [],
             {DOCS: "4", QUESTIONNAIRES: "3", f"{LEROY}/appointments": "3",
-             f"{LEROY}/payments": "3"}),
+             f"{LEROY}/payments": "3", f"{LEROY}/imaging": "4"}),
     f"{DOCS}/consentement": ("Consentement éclairé", "sent", "Envoyé", ["withdraw"], {}),
     f"{DOCS}/devis": ("Devis de traitement", "pending", "En attente", ["send"], {}),
     f"{QUESTIONNAIRES}/suivi": ("Suivi post-opératoire", "filled", "Rempli",

@@ -1,7 +1,7 @@
 """Logging in and out: the HTML form, bearer tokens, throttling and session cookies."""
 import configparser
 import hashlib
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from http.cookies import SimpleCookie
 from pathlib import Path
 
@@ -177,7 +177,8 @@ def test_api_login_returns_a_working_bearer_token(demo, testapp, clock):
     data = response.json
     assert data["user"] == {"id": "dr.martin", "fullname": "Dr Paul Martin"}
     assert isinstance(data["token"], str) and len(data["token"]) >= 32
-    assert datetime.fromisoformat(data["expires"]) == clock.now() + timedelta(hours=12)
+    assert datetime.fromisoformat(data["expires"]) == \
+        (clock.now() + timedelta(hours=12)).replace(tzinfo=timezone.utc)
     assert not set_cookie_headers(response), "a token login opens no cookie session"
 
     page = testapp.get(PARC, headers=bearer(data["token"]))

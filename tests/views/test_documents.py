@@ -268,12 +268,12 @@ def test_sharing_changes_show_at_once(demo, api):
     assert ids(leroy.get(f"{LEROY}/@patient-documents").json["signed"]) == []
     admin.patch(f"{DOCS}/radio/@document-sharing", {"share_patient": None})
     assert ids(leroy.get(f"{LEROY}/@patient-documents").json["signed"]) == ["radio"]
-    # the GDPR opt-out hides everything
+    # the GDPR opt-out hides everything: the record is not on her portal any more
     admin.patch(f"{LEROY}/@document-sharing", {"opt_out": True})
-    data = leroy.get(f"{LEROY}/@patient-documents").json
-    assert data["signed"] == data["to_sign"] == data["shared"] == []
+    refused = leroy.get(f"{LEROY}/@patient-documents", status=403).json
+    assert "opposition au partage des données" in refused["message"]
     assert leroy.get(search).json["items_total"] == 0
-    leroy.get(f"{DOCS}/consentement/@@download", status=404)
+    leroy.get(f"{DOCS}/consentement/@@download", status=403)
     admin.patch(f"{LEROY}/@document-sharing", {"opt_out": False})
     assert leroy.get(search).json["items_total"] == 2
     # the cabinet switch: only signed (or to sign) documents

@@ -195,6 +195,10 @@ ANSWERS_404_ON_THE_SAMPLE = {
     "/{path}/@messages/{message}/attachment": "same",
     "/{path}/@message-templates/{template}": "a reply template by its id; 0 is none",
     "/{path}/@message-templates/{template}/attachment": "same",
+    "/{path}/@imaging": "a patient record's imaging album; the sample is a document",
+    "/{path}/@imaging/{image}": "same",
+    "/{path}/@@imaging-file/{image}": "same",
+    "/{path}/@@imaging-zip": "same",
 }
 
 
@@ -204,7 +208,8 @@ def test_documented_operations_answer(demo, api, spec):
     martin = api("dr.martin")
     values = {"path": "cabinets/parc/patients/leroy/documents/consentement",
               "matricule": "1985041212393",  # Lucie Leroy in cabinet/data/registry.csv
-              "token": "unknown", "message": "0", "template": "0"}
+              "token": "unknown", "message": "0", "template": "0", "queue": "patients",
+              "image": "none"}
     for template, item in spec["paths"].items():
         if "get" not in item or "{transition}" in template:
             continue

@@ -103,7 +103,7 @@ def test_staff_send_a_questionnaire_pinned_to_the_current_version(demo, api, clo
     clock.advance(hours=2)
     sent = martin.post(f"{path_of(data)}/@workflow/send").json
     assert sent["review_state"] == "sent"
-    assert martin.get(path_of(data)).json["sent_at"] == "2026-03-10T11:00:00"
+    assert martin.get(path_of(data)).json["sent_at"] == "2026-03-10T11:00:00+00:00"
     assert stored(db, path_of(data))["sent_at"] == datetime(2026, 3, 10, 11, 0)
 
 
@@ -174,7 +174,7 @@ def test_a_draft_keeps_partial_answers_and_checks_types(demo, api, db, clock):
     clock.advance(minutes=5)
     saved = leroy.patch(path, {"answers": {"note": "7"}}).json
     assert saved["answers"] == {"note": 7}
-    assert saved["draft_saved_at"] == "2026-03-10T09:05:00"
+    assert saved["draft_saved_at"] == "2026-03-10T09:05:00+00:00"
     assert saved["review_state"] == "sent"
     before = stored(db, path)
     bad = leroy.patch(path, {"answers": {"note": 11, "accueil": "Super", "age": 3}},
@@ -593,6 +593,27 @@ def test_console_default_period_counts_and_filters(console, api):
     assert sorted(path_of(i) for i in longer["items"]) == sorted(
         [console["old"], console["today"][0]])
     assert longer["counts"]["sent"] == 2
+
+
+def test_console_periods_are_the_cabinets_days(demo, api, clock):
+    """A questionnaire sent at 22:30 UTC on 14 July was sent at 00:30 on 15 July in
+    Luxembourg (UTC+2 in summer): the period of 15 July holds it, that of 14 July
+    does not, and the default period ends on the cabinet's today (15 July)."""
+    clock.set(datetime(2026, 7, 14, 22, 30))
+    martin = api("dr.martin")
+    sent = send(martin, practitioner="weber")
+    clock.set(datetime(2026, 7, 14, 21, 59))              # 23:59 on 14 July, locally
+    before = send(martin, practitioner="weber")
+    clock.set(datetime(2026, 7, 14, 23, 0))               # 01:00 on 15 July
+    data = listing(martin, "?practitioner=weber")
+    assert data["to"] == "2026-07-15"
+    assert {path_of(i) for i in data["items"]} == {sent, before}
+    assert [path_of(i) for i in listing(
+        martin, "?from=2026-07-15&to=2026-07-15")["items"]] == [sent]
+    assert [path_of(i) for i in listing(
+        martin, "?from=2026-07-14&to=2026-07-14")["items"]] == [before]
+    queue = martin.get(f"{PARC}/@work-queues/questionnaires?from=2026-07-15&to=2026-07-15")
+    assert [path_of(i) for i in queue.json["items"]] == [sent]
 
 
 @pytest.mark.parametrize("query", ["?from=hier", "?to=2026-13-01", "?state=pending",

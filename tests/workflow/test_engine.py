@@ -109,7 +109,7 @@ def test_history_shows_actor_comment_and_states(demo, client, clock):
     assert all(h["actor"]["fullname"] == "Dr Paul Martin" for h in history)
     assert all(h["acting_for"] is None for h in history)
     assert [h["time"] for h in history] == [
-        "2026-03-10T12:30:00", "2026-03-10T11:30:00", "2026-03-10T10:30:00"]
+        "2026-03-10T12:30:00+00:00", "2026-03-10T11:30:00+00:00", "2026-03-10T10:30:00+00:00"]
 
 
 def test_another_user_fires_the_next_transition(demo, client, events):
