@@ -33,7 +33,7 @@ Error messages (cabinet.errors) may be msgids too: an HTML error page shows them
 the reader's language (templates/error.jinja2); JSON errors keep the French text
 (``message``), their ``type`` being the stable field for programs.
 """
-from urllib.parse import urlencode
+from urllib.parse import quote_plus
 
 from pyramid.events import BeforeRender
 from pyramid.httpexceptions import HTTPSeeOther
@@ -255,12 +255,11 @@ def came_from(request):
 
 def language_links(request):
     """(code, name, url, current) of each language, for the switcher of layout.jinja2."""
-    came_from_here = came_from(request)
+    # the page to come back to is quoted once (urlencode's quoting), for every link
+    back = "&came_from=" + quote_plus(came_from(request))
+    base = request.application_url + "/@@language?lang="
     current = request.locale_name
-    return [(code, LANGUAGE_NAMES[code],
-             request.application_url + "/@@language?"
-             + urlencode({"lang": code, "came_from": came_from_here}),
-             code == current)
+    return [(code, LANGUAGE_NAMES[code], base + code + back, code == current)
             for code in LANGUAGES]
 
 
