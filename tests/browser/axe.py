@@ -45,7 +45,9 @@ def axe_script():
 
 
 def audit(page, script):
-    """Serious and critical violations of axe-core's rules on the page shown."""
+    """Serious and critical violations of axe-core's rules on the page shown, once it
+    has loaded (a click that loads a page returns before the page is there)."""
+    page.wait_for_load_state()
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         # evaluated through the DevTools protocol: the page's Content-Security-Policy
         # (script-src 'self') stays in force and still forbids inline scripts

@@ -7,7 +7,7 @@ import re
 
 from cabinet.interfaces import ISmsGateway
 from tests.browser.axe import audit, describe
-from tests.browser.conftest import PHONE, ask_for_a_login_code, log_in
+from tests.browser.conftest import PHONE, ask_for_a_login_code, follow, log_in
 
 PARC = "/cabinets/parc"
 LEROY = f"{PARC}/patients/leroy"
@@ -25,6 +25,7 @@ def check(page, axe_source, found, name):
 def fits_a_phone(page):
     """No horizontal scrolling at 390 px: neither the page nor a box inside it (a
     wide table in a card that scrolls sideways); ``(fits, what is too wide)``."""
+    page.wait_for_load_state()
     page.set_viewport_size(PHONE)
     wide = page.evaluate("""() => {
         const wide = [];
@@ -49,7 +50,7 @@ def test_login_pages(person, registry, axe_source):
     check(page, axe_source, found, "staff login")
     page.get_by_label("Identifiant").fill("dr.martin")
     page.get_by_label("Mot de passe").fill("not the password")
-    page.get_by_role("button", name="Se connecter").click()
+    follow(page.get_by_role("button", name="Se connecter"))
     assert page.get_by_role("alert").count() == 1                 # announced
     check(page, axe_source, found, "staff login, wrong password")
 
@@ -70,7 +71,7 @@ def test_login_pages(person, registry, axe_source):
     outbox = registry.getUtility(ISmsGateway).outbox
     code = re.search(r"\b(\d{6})\b", outbox[-1]["text"]).group(1)
     page.get_by_label("Code reçu par SMS").fill("000000" if code != "000000" else "111111")
-    page.get_by_role("button", name="Se connecter").click()
+    follow(page.get_by_role("button", name="Se connecter"))
     assert page.get_by_label("Code reçu par SMS").get_attribute("aria-invalid") == "true"
     assert page.get_by_role("alert").inner_text()                 # announced
     check(page, axe_source, found, "patient login: code step, wrong code")

@@ -4,7 +4,7 @@ on a phone, Léa opens "Mon imagerie" from her home, sees her images grouped by
 treatment stage and type (the new one included), opens one and goes to the next and
 back. axe-core finds no serious violation on the pages, which fit a 390 px phone."""
 from tests.browser.axe import describe
-from tests.browser.conftest import PHONE, log_in
+from tests.browser.conftest import PHONE, follow, log_in
 from tests.browser.test_accessibility import check, fits_a_phone
 
 from cabinet.sample_files import make_png
@@ -44,7 +44,7 @@ def test_staff_share_a_new_image_and_the_patient_browses_her_album(person, axe_s
     log_in(patient, "p.leroy")
     patient.set_viewport_size(PHONE)
     patient.goto("/")
-    patient.get_by_role("link", name="Mon imagerie").click()
+    follow(patient.get_by_role("link", name="Mon imagerie"))
     stages = patient.locator(".imaging-stage h2").all_inner_texts()
     assert stages == ["Début de traitement", "Fin de traitement"]
     assert patient.locator(".thumbnails img").count() == 4

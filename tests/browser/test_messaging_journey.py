@@ -5,7 +5,7 @@ the answer and downloads its PDF. axe-core finds no serious violation on the pag
 and the patient's page fits a 390 px phone."""
 from cabinet.sample_files import make_png
 from tests.browser.axe import audit, describe
-from tests.browser.conftest import PHONE, log_in, screenshot
+from tests.browser.conftest import PHONE, follow, log_in, screenshot
 from tests.browser.test_accessibility import fits_a_phone
 
 PARC = "/cabinets/parc"
@@ -53,7 +53,7 @@ def test_a_patient_and_her_cabinet_exchange_messages(person, axe_source, tmp_pat
     check(doctor, "conversation (staff)")
     doctor.get_by_label("Modèle de réponse").select_option(
         label="Consignes après extraction (avec pièce jointe)")
-    doctor.get_by_role("button", name="Utiliser ce modèle").click()
+    follow(doctor.get_by_role("button", name="Utiliser ce modèle"))
     assert doctor.get_by_label("Votre réponse").input_value().startswith(
         "Bonjour, vous trouverez ci-joint les consignes")
     doctor.get_by_role("button", name="Envoyer").click()
