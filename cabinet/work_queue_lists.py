@@ -154,7 +154,18 @@ class MessagesQueue(Queue):
         return {"@id": url + "/@@conversation", "patient_title": url + "/@@patient-console"}
 
 
-class SignaturesQueue(Queue):
+class ItemOnRecordLinks:
+    """Links of a queue whose rows are items of a patient record (a document, a
+    questionnaire): the item itself, and the patient's console."""
+
+    def links(self, request, row):
+        url = _patient_url(request, row.path)
+        return {"@id": url, "title": url,
+                "patient_title": _patient_url(request, row.patient_path)
+                + "/@@patient-console"}
+
+
+class SignaturesQueue(ItemOnRecordLinks, Queue):
     """The documents sent for signature (C5): cabinet.documents' statement."""
     name = "signatures"
     title = N_("Documents en attente de signature")
@@ -186,14 +197,9 @@ class SignaturesQueue(Queue):
                 practitioner=values["practitioner"], document_type=values["document_type"]))
         return columns, joins, conditions, _nodes.c.id
 
-    def links(self, request, row):
-        url = _patient_url(request, row.path)
-        return {"@id": url, "title": url,
-                "patient_title": _patient_url(request, row.patient_path)
-                + "/@@patient-console"}
 
 
-class QuestionnairesQueue(Queue):
+class QuestionnairesQueue(ItemOnRecordLinks, Queue):
     """The questionnaires sent over a period, by state (Q5): the console's query
     (cabinet.questionnaire_console: period of at most two years, state,
     practitioner, template)."""
@@ -232,11 +238,6 @@ class QuestionnairesQueue(Queue):
             request, cabinet, values["query"])
         return columns, joins, conditions, _nodes.c.id
 
-    def links(self, request, row):
-        url = _patient_url(request, row.path)
-        return {"@id": url, "title": url,
-                "patient_title": _patient_url(request, row.patient_path)
-                + "/@@patient-console"}
 
     def label(self, request, column, value):
         return node_state_title(request, "questionnaire", value)

@@ -254,6 +254,19 @@ def patient_token(testapp, registry, who=LEA):
 
 
 @pytest.fixture
+def martin(demo, api):
+    """dr.martin, the demo's professional: a JSON client with his bearer token."""
+    return api("dr.martin")
+
+
+@pytest.fixture
+def admin(demo, api):
+    """admin, the demo cabinet's administrator (and site administrator): a JSON
+    client with a bearer token."""
+    return api("admin")
+
+
+@pytest.fixture
 def lea_api(demo, testapp, registry):
     """Léa Leroy (patient, and Hugo's guardian) logged in by SMS code, as the patient
     app does: a JSON client with her bearer token."""

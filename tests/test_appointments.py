@@ -26,16 +26,6 @@ def path_of(response):
 
 
 @pytest.fixture
-def martin(demo, api):
-    return api("dr.martin")
-
-
-@pytest.fixture
-def admin(demo, api):
-    return api("admin")
-
-
-@pytest.fixture
 def lea(demo, testapp, registry):
     """Léa Leroy, the patient (and Hugo's guardian), logged in by SMS code."""
     return Api(testapp, patient_token(testapp, registry))

@@ -34,11 +34,6 @@ def site_history(db):
             .order_by(HistoryEntry.id))]
 
 
-@pytest.fixture
-def admin(demo, api):
-    return api("admin")        # site_admin on the root (and a cabinet administrator)
-
-
 # -- JSON ---------------------------------------------------------------------------
 
 def test_a_site_administrator_sets_a_certificate(admin, db):

@@ -4,7 +4,6 @@ the time of its last success (the error stays, older); noting the status never
 breaks a delivery."""
 from datetime import datetime
 
-import pytest
 from sqlalchemy import select
 
 from cabinet import gateway_status, sms
@@ -16,11 +15,6 @@ from cabinet.worker import outbox_job, run_jobs
 from tests.conftest import LEA, login
 
 PARC = "/cabinets/parc"
-
-
-@pytest.fixture
-def admin(demo, api):
-    return api("admin")
 
 
 def gateways(client):

@@ -31,16 +31,6 @@ def settings(settings):
 
 
 @pytest.fixture
-def martin(demo, api):
-    return api("dr.martin")
-
-
-@pytest.fixture
-def admin(demo, api):
-    return api("admin")
-
-
-@pytest.fixture
 def lea(lea_api):
     return lea_api
 

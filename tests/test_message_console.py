@@ -19,11 +19,6 @@ HUGO = f"{PARC}/patients/hugo-leroy"
 
 
 @pytest.fixture
-def martin(demo, api):
-    return api("dr.martin")
-
-
-@pytest.fixture
 def lea(demo, api):
     return api("p.leroy")
 

@@ -30,11 +30,6 @@ def lea(demo, api):
 
 
 @pytest.fixture
-def martin(demo, api):
-    return api("dr.martin")
-
-
-@pytest.fixture
 def lea_page(demo, testapp):
     login(testapp, "p.leroy")
     return testapp

@@ -15,16 +15,6 @@ HUGO = f"{PARC}/patients/hugo-leroy"
 
 
 @pytest.fixture
-def admin(demo, api):
-    return api("admin")
-
-
-@pytest.fixture
-def martin(demo, api):
-    return api("dr.martin")
-
-
-@pytest.fixture
 def lea(demo, testapp, registry):
     """Léa Leroy (patient, and Hugo's guardian) logged in by SMS code."""
     return Api(testapp, patient_token(testapp, registry))

@@ -21,11 +21,6 @@ def lea(demo, testapp, registry):
     return Api(testapp, patient_token(testapp, registry))
 
 
-@pytest.fixture
-def martin(demo, api):
-    return api("dr.martin")
-
-
 def record(db, name):
     with db() as request:
         patient = request.dbsession.scalar(select(Patient).where(Patient.name == name))

@@ -41,11 +41,6 @@ def days():
     return [START + timedelta(days=n) for n in range((END - START).days + 1)]
 
 
-@pytest.fixture
-def admin(demo, api):
-    return api("admin")
-
-
 def node_id(request, path):
     return request.dbsession.scalar(select(Node.id).where(Node.path == path + "/"))
 

@@ -25,11 +25,6 @@ QUEUES = f"{PARC}/@work-queues"
 PAGES = f"{PARC}/@@work-queues"
 
 
-@pytest.fixture
-def martin(demo, api):
-    return api("dr.martin")
-
-
 def _folder(session, path):
     return session.scalar(select(Node).where(Node.path == path))
 

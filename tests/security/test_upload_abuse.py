@@ -19,11 +19,6 @@ def settings(settings):
     return {**settings, "cabinet.upload_max_bytes": str(LIMIT)}
 
 
-@pytest.fixture
-def martin(demo, api):
-    return api("dr.martin")
-
-
 def upload(client, data, name="scan.pdf", status=201):
     return client.testapp.post(DOCS, params={"title": "", "needs_signature": "false"},
                                upload_files=[("file", name, data)],
