@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 
 from cabinet.interfaces import ISmsGateway
-from tests.test_modules import HUGO, LEROY, PARC, admin, switch  # noqa: F401 (fixture)
+from tests.test_modules import HUGO, LEROY, PARC, switch
 from tests.test_modules import lea as lea_signed_in  # noqa: F401 (fixture)
 from tests.test_reminders import run
 
