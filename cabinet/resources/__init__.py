@@ -5,10 +5,19 @@ of the requested path, each with the local roles granted on it (what the securit
 policy needs to decide on any of them); traversal then walks those without further
 queries. A name whose path was asked for and not found is known not to exist (a view
 name such as ``login``): traversal stops there without asking again. Only names past
-MAX_DEPTH cost one query each, as Node.__getitem__ does."""
-from sqlalchemy import bindparam, select
+MAX_DEPTH cost one query each, as Node.__getitem__ does.
 
-from cabinet.models import Node
+The lineage query joins only the subtype tables of the types the path names. A
+container holds one type under each folder name (``subfolders``: ``/cabinets/<c>/``
+is a Cabinet, ``<c>/patients/<p>/`` a Patient), so the path says which types its
+nodes are; joining every subtype table (the mapper's default) read 130 columns per
+row, most of them empty, and on SQLite each column costs a release of the GIL, which
+other threads turn into a hand-over. A node of another type than expected still
+loads as its class, its own columns on first access (one query)."""
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import with_polymorphic
+
+from cabinet.models import CONTENT_TYPES, Node
 from cabinet.security import local_roles_column, remember_local_roles
 
 _LINEAGE = {}
@@ -17,15 +26,33 @@ _LINEAGE = {}
 MAX_DEPTH = 16
 
 
-def lineage_statement(depth):
-    """The lineage query for ``depth`` paths, built once per depth: a fixed list of
-    bound parameters (not an "expanding" one) lets each request reuse the compiled
-    SQL as is."""
-    statement = _LINEAGE.get(depth)
+def lineage_statement(depth, types=()):
+    """The lineage query for ``depth`` paths whose content nodes are of ``types``,
+    built once per (depth, types): a fixed list of bound parameters (not an
+    "expanding" one) lets each request reuse the compiled SQL as is."""
+    key = (depth, types)
+    statement = _LINEAGE.get(key)
     if statement is None:
-        statement = _LINEAGE[depth] = select(Node, local_roles_column()).where(
+        entity = with_polymorphic(Node, list(types))
+        statement = _LINEAGE[key] = select(entity, local_roles_column()).where(
             Node.path.in_([bindparam(f"p{i}") for i in range(depth)]))
     return statement
+
+
+def expected_types(paths):
+    """The content types that ``paths`` (from candidate_paths) name, in order: below
+    the site, a folder name then a node name, each folder holding the type its
+    container's ``subfolders`` gives it. Stops at the first name that is no such
+    folder."""
+    types, container = [], CONTENT_TYPES["Site"]
+    for folder_path, node_path in zip(paths[1::2], paths[2::2]):
+        folder = folder_path.rstrip("/").rsplit("/", 1)[-1]
+        cls = CONTENT_TYPES.get(container.subfolders.get(folder))
+        if cls is None:
+            break
+        types.append(cls)
+        container = cls
+    return tuple(dict.fromkeys(types))
 
 
 def candidate_paths(path_info):
@@ -44,7 +71,7 @@ def get_root(request):
     paths = candidate_paths(request.path_info)[:MAX_DEPTH]
     nodes = {}
     for node, roles in request.dbsession.execute(
-            lineage_statement(len(paths)), {f"p{i}": path for i, path in enumerate(paths)}):
+            lineage_statement(len(paths), expected_types(paths)), {f"p{i}": path for i, path in enumerate(paths)}):
         nodes[node.path] = node
         remember_local_roles(request, node.id, roles)
     root = nodes.get("/")
