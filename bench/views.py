@@ -12,6 +12,9 @@ bench/hello.py under waitress (4 threads) on another, then loads both with ``wrk
 - listing     GET /cabinets/c0/patients              container page (50 of 2,000)
 - search      GET /@search?portal_type=Document&sort_on=modified&sort_order=descending
               (bearer token; first page of 50)
+- thin        GET /docs/<doc> of the thin reference app (bench/thin.py: traversal, one
+              ACL, SQLAlchemy ORM, Jinja2; none of Cabinet's security), started on a
+              third port with as many documents and threads, session cookie
 - transition  POST <document>/@workflow/withdraw, then /send, alternately on a pool of
               documents in state 'sent' of cabinet c0 (a wrk Lua script; the pool is
               reset to 'sent' before each run, so every answer should be 200; any 409
@@ -21,7 +24,8 @@ All as the professional dr.c0a by default (``--user``): local roles along the li
 the delegation look-up and the workflow ACL all run. Prints req/s, p50 and p99 of
 each (medians over the rounds) and the ratio Cabinet / hello-world req/s of the
 paired runs; the issue's goals: document page >= 15% of hello-world at 16
-connections, its p99 < 60 ms.
+connections, its p99 < 60 ms, and faster than the thin app (the ratio of the two
+ratios, both measured against the same hello-world runs' medians).
 
     .venv/bin/python bench/views.py                     # SQLite, 3 rounds of 5 s
     .venv/bin/python bench/views.py --postgresql
@@ -50,8 +54,9 @@ from sqlalchemy import create_engine, text
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 import dataset  # noqa: E402
+import thin  # noqa: E402
 
-ENDPOINTS = ("doc_html", "doc_json", "listing", "search", "transition")
+ENDPOINTS = ("doc_html", "doc_json", "thin", "listing", "search", "transition")
 SEARCH = "/@search?portal_type=Document&sort_on=modified&sort_order=descending&b_size=50"
 
 TRANSITION_LUA = r"""
@@ -166,6 +171,21 @@ def write_ini(path, url, port, threads):
 
 
 # -- credentials -----------------------------------------------------------------------------
+
+def thin_cookie(base):
+    """Log in to the thin app (bench/thin.py); its session cookie header."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    form = urllib.parse.urlencode({"login": thin.USER}).encode()
+    try:
+        opener.open(base + "/login", data=form).read()
+    except urllib.error.HTTPError:
+        pass                  # the redirect's target, /docs, is not a page
+    cookies = {c.name: c.value for c in jar}
+    if "session" not in cookies:
+        raise RuntimeError("login to the thin app failed")
+    return f"session={cookies['session']}"
+
 
 def session_cookie(base, login, password=dataset.PASSWORD):
     """Log in through the HTML form, as a browser does; the session cookie header."""
@@ -286,6 +306,16 @@ def main(argv=None):
                                     str(hello_port), "--threads", str(args.threads)],
                                    hello_url, tmp / "hello.log"))
 
+        thin_base = None
+        if "thin" in endpoints:
+            thin_port = free_port()
+            thin_base = f"http://127.0.0.1:{thin_port}"
+            thin.build(tmp / "thin.sqlite", documents)
+            stack.enter_context(server(
+                [sys.executable, str(BENCH / "thin.py"), "--db", str(tmp / "thin.sqlite"),
+                 "--port", str(thin_port), "--threads", str(args.threads)],
+                thin_base + "/docs/d1", tmp / "thin.log"))
+
         login = data.logins[args.user]
         token = data.tokens.get(login)
         if token is None:
@@ -303,6 +333,9 @@ def main(argv=None):
         targets = {
             "doc_html": dict(url=document, headers=html, expect="<html"),
             "doc_json": dict(url=document, headers=bearer, expect='"@type": "Document"'),
+            "thin": dict(url=f"{thin_base}/docs/d{documents // 2}",
+                         headers=[f"Cookie: {thin_cookie(thin_base)}"] if thin_base else [],
+                         expect="<h1>Document"),
             "listing": dict(url=base + data.listing_path, headers=html, expect="<html"),
             "search": dict(url=base + SEARCH, headers=bearer, expect='"items_total"'),
             "transition": dict(url=base + "/", headers=[], script=str(lua),
@@ -332,7 +365,9 @@ def main(argv=None):
                            target.get("script"), target.get("script_args", ()))
 
         print(f"Cabinet: {base} (pserve + waitress, {args.threads} threads, "
-              f"{data.backend}); hello-world: {hello_url} (waitress, {args.threads} threads)")
+              f"{data.backend}); hello-world: {hello_url} (waitress, {args.threads} threads)"
+              + (f"; thin app: {thin_base} (waitress, {args.threads} threads, SQLite)"
+                 if thin_base else ""))
         print(f"user: {login} ({args.user}); document: {data.document_path}; "
               f"listing: {data.listing_path}; transition pool: {len(pool_ids)} sent documents")
         print("warming up...", flush=True)
@@ -408,6 +443,11 @@ def report(results, endpoints, connections, args):
             print(f"  {name}: {ratio:.1%} of hello-world req/s (goal >= 15%: "
                   f"{'reached' if ratio >= 0.15 else 'NOT reached'}); p99 {p99:.1f} ms "
                   f"(goal < 60 ms: {'reached' if p99 < 60 else 'NOT reached'})")
+    if ("doc_html", top) in ratios and ("thin", top) in ratios:
+        cabinet, thin_app = ratios[("doc_html", top)][0], ratios[("thin", top)][0]
+        print(f"  doc_html against the thin app's document page: {cabinet / thin_app:.2f}x "
+              f"({cabinet:.1%} against {thin_app:.1%} of hello-world; goal: faster, "
+              f"{'reached' if cabinet > thin_app else 'NOT reached'})")
 
 
 if __name__ == "__main__":
