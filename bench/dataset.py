@@ -82,6 +82,7 @@ def app_settings(url, engine=None, **extra):
         "jinja2.i18n.domain": "cabinet",
         "pyramid.default_locale_name": "fr",
         "pyramid.reload_templates": "false",
+        "cabinet.gc_freeze": "true",      # as production.ini
     }
     if engine is not None:
         settings["cabinet.engine"] = engine
