@@ -9,6 +9,8 @@ bench/hello.py under waitress (4 threads) on another, then loads both with ``wrk
 
 - doc_html    GET <document>                        page, session cookie (form login)
 - doc_json    GET <document>  Accept: application/json, Authorization: Bearer <token>
+- login       GET /login, anonymous: the sign-in form, which reads nothing but the
+              site root (Cabinet's floor: what any of its pages costs at least)
 - listing     GET /cabinets/c0/patients              container page (50 of 2,000)
 - search      GET /@search?portal_type=Document&sort_on=modified&sort_order=descending
               (bearer token; first page of 50)
@@ -56,7 +58,7 @@ sys.path.insert(0, str(BENCH))
 import dataset  # noqa: E402
 import thin  # noqa: E402
 
-ENDPOINTS = ("doc_html", "doc_json", "thin", "listing", "search", "transition")
+ENDPOINTS = ("doc_html", "doc_json", "thin", "login", "listing", "search", "transition")
 SEARCH = "/@search?portal_type=Document&sort_on=modified&sort_order=descending&b_size=50"
 
 TRANSITION_LUA = r"""
@@ -336,6 +338,7 @@ def main(argv=None):
             "thin": dict(url=f"{thin_base}/docs/d{documents // 2}",
                          headers=[f"Cookie: {thin_cookie(thin_base)}"] if thin_base else [],
                          expect="<h1>Document"),
+            "login": dict(url=base + "/login", headers=[], expect="csrf_token"),
             "listing": dict(url=base + data.listing_path, headers=html, expect="<html"),
             "search": dict(url=base + SEARCH, headers=bearer, expect='"items_total"'),
             "transition": dict(url=base + "/", headers=[], script=str(lua),
