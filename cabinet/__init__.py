@@ -32,7 +32,8 @@ def freeze_startup_objects():
     they live as long as the process, yet every full collection walked them all, a
     pause of ~80 ms holding the GIL, and so every thread, every few thousand
     requests (the slowest requests of bench/views.py). Reference counting still frees
-    them; only their cycles would stay, and they have none to free."""
+    any of them dropped later; only a cycle among them would stay in memory, and
+    these live until the process ends."""
     gc.collect()
     gc.freeze()
 

@@ -47,7 +47,8 @@ def expected_types(paths):
     container's ``subfolders`` gives it. Stops at the first name that is no such
     folder."""
     types, container = [], CONTENT_TYPES["Site"]
-    for folder_path, node_path in zip(paths[1::2], paths[2::2]):
+    # (folder, node) pairs: a folder that no node follows names no type to load
+    for folder_path, _node_path in zip(paths[1::2], paths[2::2]):
         folder = folder_path.rstrip("/").rsplit("/", 1)[-1]
         cls = CONTENT_TYPES.get(container.subfolders.get(folder))
         if cls is None:
@@ -72,8 +73,9 @@ def candidate_paths(path_info):
 def get_root(request):
     paths = candidate_paths(request.path_info)[:MAX_DEPTH]
     nodes = {}
+    statement = lineage_statement(len(paths), expected_types(paths))
     for node, roles in request.dbsession.execute(
-            lineage_statement(len(paths), expected_types(paths)), {f"p{i}": path for i, path in enumerate(paths)}):
+            statement, {f"p{i}": path for i, path in enumerate(paths)}):
         nodes[node.path] = node
         remember_local_roles(request, node.id, roles)
     root = nodes.get("/")
