@@ -41,6 +41,7 @@ def freeze_startup_objects():
 def main(global_config=None, **settings):
     """Build the WSGI application."""
     settings = _settings_from_environment(dict(settings))
+    settings.setdefault("jinja2.i18n.gettext", "cabinet.i18n.TemplateGettext")
     secret = settings.get("cabinet.session_secret")
     if not secret:
         raise ValueError("setting 'cabinet.session_secret' is required")

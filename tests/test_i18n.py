@@ -359,3 +359,31 @@ def test_the_csrf_refusal_page_in_the_language_of_the_reader(testapp, demo, lang
     page = testapp.post("/logout", {"csrf_token": "forged"}, status=403,
                         headers={"Accept-Language": lang})
     assert message in page.html.select_one("p[role=alert]").get_text(" ", strip=True)
+
+
+def test_a_listing_in_each_language_in_turn_with_the_templates_memo(testapp, demo,
+                                                                    monkeypatch):
+    """The templates' _() translates each (language, text) once per process
+    (cabinet.i18n.TemplateGettext): the listing's per-row column labels are right in
+    every language, whatever the language of the page before, and the second
+    rendering of a page translates none of its template texts again."""
+    from pyramid.i18n import Localizer
+
+    login(testapp, "dr.martin")
+    labels = {"fr": "Modifié", "de": "Geändert", "en": "Modified"}
+    calls = []
+    translate = Localizer.translate
+    monkeypatch.setattr(Localizer, "translate",
+                        lambda self, *a, **k: calls.append(a) or translate(self, *a, **k))
+    for lang in ("fr", "de", "en", "fr", "en", "de"):
+        page = testapp.get("/cabinets/parc/patients",
+                           headers={"Accept-Language": lang})
+        cells = [td["data-label"] for td in page.html.select("section.listing td[data-label]")]
+        assert len(cells) >= 6
+        assert set(cells) >= {labels[lang]}
+        assert not set(cells) & (set(labels.values()) - {labels[lang]})
+    calls.clear()
+    testapp.get("/cabinets/parc/patients", headers={"Accept-Language": "de"})
+    translated_again = {call[0] for call in calls if call} & {"Titre", "Type", "État",
+                                                             "Modifié"}
+    assert not translated_again
