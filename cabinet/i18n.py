@@ -264,31 +264,37 @@ def language_links(request):
             for code in LANGUAGES]
 
 
+#: (language, French msgid) -> text; see text()
+_TEXTS = {}
+#: at most so many texts are kept: every template's and label's in the three
+#: languages fit many times
+TEXTS_KEPT = 10_000
+
+
+def text(localizer, message):
+    """The French msgid ``message`` (a plain str) in ``localizer``'s language,
+    translated once per process and language: through the localizer and
+    translationstring a translation costs ~4 us, and a listing asks for its labels
+    on every row."""
+    key = (localizer.locale_name, message)
+    found = _TEXTS.get(key)
+    if found is None:
+        found = localizer.translate(message, domain=DOMAIN)
+        if len(_TEXTS) < TEXTS_KEPT:
+            _TEXTS[key] = found
+    return found
+
+
 class TemplateGettext(GetTextWrapper):
     """The templates' ``_()`` (pyramid_jinja2's, named by ``jinja2.i18n.gettext`` in
-    cabinet.main), each (language, message) translated once per process: through
-    the localizer and translationstring a call cost ~4 us, and a listing calls it
-    for its column labels on every row (150 calls for 50 rows). A message with a
-    mapping or a TranslationString (its own domain) is translated every time; the
-    memo holds at most MEMO_SIZE messages, enough for every template's texts in the
-    three languages."""
-    MEMO_SIZE = 10_000
-
-    def __init__(self, domain):
-        super().__init__(domain)
-        self._memo = {}
+    cabinet.main), through text(). A message with a mapping, or a TranslationString
+    (its own domain and mapping), is translated every time."""
 
     def gettext(self, message, mapping=None):
         localizer = self.localizer
         if mapping or type(message) is not str:
             return localizer.translate(message, domain=self.domain, mapping=mapping)
-        key = (localizer.locale_name, message)
-        text = self._memo.get(key)
-        if text is None:
-            text = localizer.translate(message, domain=self.domain)
-            if len(self._memo) < self.MEMO_SIZE:
-                self._memo[key] = text
-        return text
+        return text(localizer, message)
 
 
 def add_renderer_globals(event):

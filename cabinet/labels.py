@@ -2,67 +2,94 @@
 through the message catalogs)."""
 from datetime import date, datetime
 
+from cabinet.i18n import N_, text
+
 ROLE_TITLES = {
-    "administrator": "Administrateur du cabinet",
-    "professional": "Professionnel de santé",
-    "staff": "Personnel du cabinet",
-    "patient": "Patient",
-    "guardian": "Représentant légal",
-    "correspondent": "Correspondant",
-    "delegate": "Secrétaire (délégation)",
-    "space_admin": "Administrateur de l'espace",
-    "space_manager": "Gestionnaire",
-    "space_member": "Membre sans signature",
-    "mandatary": "Mandataire",
-    "site_admin": "Administrateur du site",
-    "shared_patient": "Patient (document partagé)",
-    "shared_guardian": "Représentant légal (document partagé)",
-    "shared_correspondent": "Correspondant (document partagé)",
-    "mandate_holder": "Titulaire du mandat",
-    "questionnaire_guardian": "Représentant légal (questionnaires)",
-    "authenticated": "Tout utilisateur connecté",
+    "administrator": N_("Administrateur du cabinet"),
+    "professional": N_("Professionnel de santé"),
+    "staff": N_("Personnel du cabinet"),
+    "patient": N_("Patient"),
+    "guardian": N_("Représentant légal"),
+    "correspondent": N_("Correspondant"),
+    "delegate": N_("Secrétaire (délégation)"),
+    "space_admin": N_("Administrateur de l'espace"),
+    "space_manager": N_("Gestionnaire"),
+    "space_member": N_("Membre sans signature"),
+    "mandatary": N_("Mandataire"),
+    "site_admin": N_("Administrateur du site"),
+    "shared_patient": N_("Patient (document partagé)"),
+    "shared_guardian": N_("Représentant légal (document partagé)"),
+    "shared_correspondent": N_("Correspondant (document partagé)"),
+    "mandate_holder": N_("Titulaire du mandat"),
+    "questionnaire_guardian": N_("Représentant légal (questionnaires)"),
+    "authenticated": N_("Tout utilisateur connecté"),
 }
 
 TYPE_TITLES = {
-    "Site": "Accueil", "Folder": "Dossier", "Cabinet": "Cabinet", "Patient": "Patient",
-    "Document": "Document", "QuestionnaireResponse": "Questionnaire",
-    "QuestionnaireTemplate": "Modèle de questionnaire", "Appointment": "Rendez-vous",
-    "CareItem": "Prestation", "Image": "Image", "Professional": "Professionnel", "Delegation": "Délégation",
-    "Space": "Espace professionnel", "Membership": "Membre", "Mandate": "Mandat",
+    "Site": N_("Accueil"),
+    "Folder": N_("Dossier"),
+    "Cabinet": N_("Cabinet"),
+    "Patient": N_("Patient"),
+    "Document": N_("Document"),
+    "QuestionnaireResponse": N_("Questionnaire"),
+    "QuestionnaireTemplate": N_("Modèle de questionnaire"),
+    "Appointment": N_("Rendez-vous"),
+    "CareItem": N_("Prestation"),
+    "Image": N_("Image"),
+    "Professional": N_("Professionnel"),
+    "Delegation": N_("Délégation"),
+    "Space": N_("Espace professionnel"),
+    "Membership": N_("Membre"),
+    "Mandate": N_("Mandat"),
 }
 
 FOLDER_TITLES = {
-    "cabinets": "Cabinets", "professionals": "Professionnels",
-    "spaces": "Espaces professionnels", "patients": "Patients", "documents": "Documents",
-    "questionnaires": "Questionnaires", "delegations": "Secrétaires",
-    "questionnaire-templates": "Modèles de questionnaires", "appointments": "Rendez-vous",
-    "payments": "Paiements", "imaging": "Imagerie", "members": "Membres", "mandates": "Mandats",
+    "cabinets": N_("Cabinets"),
+    "professionals": N_("Professionnels"),
+    "spaces": N_("Espaces professionnels"),
+    "patients": N_("Patients"),
+    "documents": N_("Documents"),
+    "questionnaires": N_("Questionnaires"),
+    "delegations": N_("Secrétaires"),
+    "questionnaire-templates": N_("Modèles de questionnaires"),
+    "appointments": N_("Rendez-vous"),
+    "payments": N_("Paiements"),
+    "imaging": N_("Imagerie"),
+    "members": N_("Membres"),
+    "mandates": N_("Mandats"),
 }
 
 FIELD_TITLES = {
-    "address": "Adresse", "phone": "Téléphone", "email": "E-mail",
-    "first_name": "Prénom", "last_name": "Nom", "birth_date": "Date de naissance",
-    "description": "Description", "needs_signature": "Signature requise",
-    "answers": "Réponses", "speciality": "Spécialité", "start_date": "Début",
-    "end_date": "Fin", "can_sign": "Peut signer en mon nom",
-    "company_number": "Numéro RCS", "certificate": "Numéro de certificat",
-    "role": "Rôle", "activation_deadline": "Date limite d'activation",
-    "delegate_name": "Secrétaire", "matricule": "Matricule",
-    "start": "Début", "end": "Fin", "place": "Lieu",
-    "care_date": "Date du soin", "due_date": "Échéance", "amount_due": "Montant dû",
-    "amount_paid": "Montant réglé", "remaining": "Reste dû",
-    "taken_on": "Date de l'image", "stage": "Étape de traitement",
-    "image_type": "Type d'image", "file_name": "Fichier",
+    "address": N_("Adresse"), "phone": N_("Téléphone"), "email": N_("E-mail"),
+    "first_name": N_("Prénom"), "last_name": N_("Nom"), "birth_date": N_("Date de naissance"),
+    "description": N_("Description"), "needs_signature": N_("Signature requise"),
+    "answers": N_("Réponses"), "speciality": N_("Spécialité"), "start_date": N_("Début"),
+    "end_date": N_("Fin"), "can_sign": N_("Peut signer en mon nom"),
+    "company_number": N_("Numéro RCS"), "certificate": N_("Numéro de certificat"),
+    "role": N_("Rôle"), "activation_deadline": N_("Date limite d'activation"),
+    "delegate_name": N_("Secrétaire"), "matricule": N_("Matricule"),
+    "start": N_("Début"), "end": N_("Fin"), "place": N_("Lieu"),
+    "care_date": N_("Date du soin"), "due_date": N_("Échéance"), "amount_due": N_("Montant dû"),
+    "amount_paid": N_("Montant réglé"), "remaining": N_("Reste dû"),
+    "taken_on": N_("Date de l'image"), "stage": N_("Étape de traitement"),
+    "image_type": N_("Type d'image"), "file_name": N_("Fichier"),
     # a patient's parents and financial guarantor, and the access of a minor's
     # representatives (shown on the record, to staff and to the patient: issue #8)
-    **{f"{who}_{field}": f"{title} : {what}"
-       for who, title in (("parent1", "Parent 1"), ("parent2", "Parent 2"),
-                          ("guarantor", "Garant financier"))
-       for field, what in (("first_name", "prénom"), ("last_name", "nom"),
-                           ("birth_date", "date de naissance"), ("phone", "téléphone"))},
-    "minors_access": "Accès des représentants aux documents",
-    "minors_access_documents": "Accès des représentants aux documents des mineurs",
-    "minors_access_questionnaires": "Accès des représentants aux questionnaires",
+    "parent1_first_name": N_("Parent 1 : prénom"),
+    "parent1_last_name": N_("Parent 1 : nom"),
+    "parent1_birth_date": N_("Parent 1 : date de naissance"),
+    "parent1_phone": N_("Parent 1 : téléphone"),
+    "parent2_first_name": N_("Parent 2 : prénom"),
+    "parent2_last_name": N_("Parent 2 : nom"),
+    "parent2_birth_date": N_("Parent 2 : date de naissance"),
+    "parent2_phone": N_("Parent 2 : téléphone"),
+    "guarantor_first_name": N_("Garant financier : prénom"),
+    "guarantor_last_name": N_("Garant financier : nom"),
+    "guarantor_birth_date": N_("Garant financier : date de naissance"),
+    "guarantor_phone": N_("Garant financier : téléphone"),
+    "minors_access": N_("Accès des représentants aux documents"),
+    "minors_access_documents": N_("Accès des représentants aux documents des mineurs"),
+    "minors_access_questionnaires": N_("Accès des représentants aux questionnaires"),
 }
 
 
@@ -87,12 +114,21 @@ def display(value):
 
 
 def add_renderer_globals(event):
+    """The templates' helpers for the names of roles, types, fields and states, in
+    the reader's language (a name without a title is shown as it is)."""
     request = event.get("request")
-    event.update(role_title=lambda r: ROLE_TITLES.get(r, r),
-                 type_title=lambda t: TYPE_TITLES.get(t, t),
-                 field_title=lambda f: FIELD_TITLES.get(f, f),
-                 display=display)
-    if request is not None and "state_title" not in event:
+    if request is None:
+        event.update(role_title=lambda r: ROLE_TITLES.get(r, r),
+                     type_title=lambda t: TYPE_TITLES.get(t, t),
+                     field_title=lambda f: FIELD_TITLES.get(f, f), display=display)
+        return
+    localizer = request.localizer
+
+    def titled(titles):
+        return lambda name: text(localizer, titles[name]) if name in titles else name
+    event.update(role_title=titled(ROLE_TITLES), type_title=titled(TYPE_TITLES),
+                 field_title=titled(FIELD_TITLES), display=display)
+    if "state_title" not in event:
         workflows = request.registry.get("workflows")
 
         def state_title(item):
@@ -101,5 +137,5 @@ def add_renderer_globals(event):
             if workflows is None or cls is None:
                 return item["review_state"]
             state = workflows[cls.workflow_name].states.get(item["review_state"])
-            return state.title if state else item["review_state"]
+            return text(localizer, state.title) if state else item["review_state"]
         event["state_title"] = state_title

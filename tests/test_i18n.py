@@ -387,3 +387,37 @@ def test_a_listing_in_each_language_in_turn_with_the_templates_memo(testapp, dem
     translated_again = {call[0] for call in calls if call} & {"Titre", "Type", "État",
                                                              "Modifié"}
     assert not translated_again
+
+
+@pytest.mark.parametrize("lang,expected", [
+    ("fr", {"type": "Document", "state": "Envoyé", "fields": ["Description", "Signature requise"],
+            "listed": {"Annulé", "Effectué"}}),
+    ("de", {"type": "Dokument", "state": "Gesendet",
+            "fields": ["Beschreibung", "Unterschrift erforderlich"],
+            "listed": {"Abgesagt", "Erledigt"}}),
+    ("en", {"type": "Document", "state": "Sent", "fields": ["Description", "Signature required"],
+            "listed": {"Cancelled", "Done"}}),
+])
+def test_workflow_type_and_field_titles_in_the_language_of_the_page(testapp, demo, lang,
+                                                                   expected):
+    """The names kept in the workflow definitions (states, transitions) and in
+    cabinet.labels (types, fields, roles) are msgids of the catalogs too: a German
+    or English page shows none of them in French."""
+    login(testapp, "dr.martin")
+    page = testapp.get("/cabinets/parc/patients/leroy/documents/consentement",
+                       headers={"Accept-Language": lang})
+    assert page.html.select_one("span.type").get_text() == expected["type"]
+    assert page.html.select_one("span.badge").get_text() == expected["state"]
+    assert [dt.get_text() for dt in page.html.select("dl.fields dt")] == expected["fields"]
+    record = testapp.get("/cabinets/parc/patients/leroy", headers={"Accept-Language": lang})
+    states = {b.get_text() for b in record.html.select("section.listing span.badge")}
+    assert expected["listed"] <= states
+
+
+def test_every_workflow_title_is_extracted():
+    """babel.cfg extracts the titles of workflows/*.yaml (cabinet.workflow.extract),
+    so that the catalog test above covers them."""
+    found = extracted_msgids()
+    for title in ("Envoyé", "Signé", "Retiré", "Actif", "Invitée", "Marquer effectué"):
+        assert found.get(title, "").startswith(("workflows/", "templates/", "cabinet/")), title
+    assert any(filename.startswith("workflows/") for filename in found.values())
