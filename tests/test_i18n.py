@@ -391,12 +391,12 @@ def test_a_listing_in_each_language_in_turn_with_the_templates_memo(testapp, dem
 
 @pytest.mark.parametrize("lang,expected", [
     ("fr", {"type": "Document", "state": "Envoyé", "fields": ["Description", "Signature requise"],
-            "listed": {"Annulé", "Effectué"}}),
+            "buttons": ["Retirer l'envoi"], "listed": {"Annulé", "Effectué"}}),
     ("de", {"type": "Dokument", "state": "Gesendet",
             "fields": ["Beschreibung", "Unterschrift erforderlich"],
-            "listed": {"Abgesagt", "Erledigt"}}),
+            "buttons": ["Versand zurückziehen"], "listed": {"Abgesagt", "Erledigt"}}),
     ("en", {"type": "Document", "state": "Sent", "fields": ["Description", "Signature required"],
-            "listed": {"Cancelled", "Done"}}),
+            "buttons": ["Withdraw"], "listed": {"Cancelled", "Done"}}),
 ])
 def test_workflow_type_and_field_titles_in_the_language_of_the_page(testapp, demo, lang,
                                                                    expected):
@@ -409,6 +409,8 @@ def test_workflow_type_and_field_titles_in_the_language_of_the_page(testapp, dem
     assert page.html.select_one("span.type").get_text() == expected["type"]
     assert page.html.select_one("span.badge").get_text() == expected["state"]
     assert [dt.get_text() for dt in page.html.select("dl.fields dt")] == expected["fields"]
+    buttons = page.html.select("form.transitions button[name=transition]")
+    assert [b.get_text() for b in buttons] == expected["buttons"]
     record = testapp.get("/cabinets/parc/patients/leroy", headers={"Accept-Language": lang})
     states = {b.get_text() for b in record.html.select("section.listing span.badge")}
     assert expected["listed"] <= states
