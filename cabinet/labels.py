@@ -115,20 +115,19 @@ def display(value):
 
 def add_renderer_globals(event):
     """The templates' helpers for the names of roles, types, fields and states, in
-    the reader's language (a name without a title is shown as it is)."""
+    the reader's language (a name without a title is shown as it is; without a
+    request, in French)."""
     request = event.get("request")
-    if request is None:
-        event.update(role_title=lambda r: ROLE_TITLES.get(r, r),
-                     type_title=lambda t: TYPE_TITLES.get(t, t),
-                     field_title=lambda f: FIELD_TITLES.get(f, f), display=display)
-        return
-    localizer = request.localizer
+    localizer = request.localizer if request is not None else None
+
+    def translated(message):
+        return text(localizer, message) if localizer is not None else message
 
     def titled(titles):
-        return lambda name: text(localizer, titles[name]) if name in titles else name
+        return lambda name: translated(titles[name]) if name in titles else name
     event.update(role_title=titled(ROLE_TITLES), type_title=titled(TYPE_TITLES),
                  field_title=titled(FIELD_TITLES), display=display)
-    if "state_title" not in event:
+    if request is not None and "state_title" not in event:
         workflows = request.registry.get("workflows")
 
         def state_title(item):
@@ -137,5 +136,5 @@ def add_renderer_globals(event):
             if workflows is None or cls is None:
                 return item["review_state"]
             state = workflows[cls.workflow_name].states.get(item["review_state"])
-            return text(localizer, state.title) if state else item["review_state"]
+            return translated(state.title) if state else item["review_state"]
         event["state_title"] = state_title

@@ -198,7 +198,6 @@ class SignaturesQueue(ItemOnRecordLinks, Queue):
         return columns, joins, conditions, _nodes.c.id
 
 
-
 class QuestionnairesQueue(ItemOnRecordLinks, Queue):
     """The questionnaires sent over a period, by state (Q5): the console's query
     (cabinet.questionnaire_console: period of at most two years, state,
@@ -237,7 +236,6 @@ class QuestionnairesQueue(ItemOnRecordLinks, Queue):
         columns, joins, conditions = questionnaire_console.console_statement(
             request, cabinet, values["query"])
         return columns, joins, conditions, _nodes.c.id
-
 
     def label(self, request, column, value):
         return node_state_title(request, "questionnaire", value)
