@@ -24,7 +24,7 @@ catalogs: $(VENV)/.installed
 	$(BIN)/pybabel -q compile -d $(LOCALE) -D cabinet
 
 update-catalogs: $(VENV)/.installed
-	$(BIN)/pybabel -q extract -F babel.cfg -k TranslationString --add-location=file \
+	$(BIN)/pybabel -q extract -F babel.cfg -k TranslationString -k C_:1c,2 --add-location=file \
 		--sort-output --no-wrap --project=cabinet -o $(LOCALE)/cabinet.pot .
 	$(BIN)/pybabel -q update -i $(LOCALE)/cabinet.pot -d $(LOCALE) -D cabinet \
 		--no-fuzzy-matching --no-wrap --ignore-obsolete

@@ -59,6 +59,13 @@ def N_(message):
     return message
 
 
+def C_(context, message):
+    """Marks a French text whose translation depends on what it names (``context``,
+    the catalogs' msgctxt): "Rendez-vous" is a type, "Termin" in German, and a
+    folder, "Termine". Extracted with babel's keyword ``C_:1c,2`` (Makefile)."""
+    return TranslationString(message, domain=DOMAIN, context=context)
+
+
 #: the project's translation string factory: ``_("« ${title} » ajouté.", mapping=...)``
 _ = TranslationStringFactory("cabinet")
 DOMAIN = "cabinet"
@@ -89,15 +96,37 @@ def _msgid(msgid, mapping):
 def translate(request, msgid, lang=None, **mapping):
     """``msgid`` (a French msgid or a TranslationString) as text in ``lang``, by
     default the request's language; mapping values that are TranslationStrings are
-    translated first (e.g. a state's title)."""
+    translated first, their own values too (a field's title in a guardian's field's
+    title, "Prénom (parent 1)")."""
     localizer = localizer_for(request, lang) if lang else request.localizer
     message = _msgid(msgid, mapping)
     if message.mapping:
-        values = {key: localizer.translate(value) if isinstance(value, TranslationString)
+        values = {key: translate(request, value, lang) if isinstance(value, TranslationString)
                   else value for key, value in message.mapping.items()}
         message = TranslationString(message, domain=message.domain or DOMAIN,
                                     mapping=values)
     return localizer.translate(message, domain=message.domain or DOMAIN)
+
+
+def french(value):
+    """Texts in French: msgids (TranslationStrings) as their French text, their
+    placeholders filled, msgids among their values too (JSON answers and errors keep
+    the French text)."""
+    if isinstance(value, TranslationString):
+        if value.mapping:
+            value = TranslationString(value, mapping=french(value.mapping))
+        return value.interpolate()
+    if isinstance(value, dict):
+        return {key: french(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [french(item) for item in value]
+    return value
+
+
+def text_for(request, message):
+    """``message`` (a msgid with its mapping) in the language of ``request``; in French
+    without one (a JSON answer, the history)."""
+    return translate(request, message) if request is not None else french(message)
 
 
 def flash(request, msgid, queue="", **mapping):
@@ -276,7 +305,8 @@ def text(localizer, message):
     translated once per process and language: through the localizer and
     translationstring a translation costs ~4 us, and a listing asks for its labels
     on every row."""
-    key = (localizer.locale_name, message)
+    key = ((localizer.locale_name, message) if type(message) is str else
+           (localizer.locale_name, message, message.context))   # a C_() msgid
     found = _TEXTS.get(key)
     if found is None:
         found = localizer.translate(message, domain=DOMAIN)
@@ -297,9 +327,28 @@ class TemplateGettext(GetTextWrapper):
         return text(localizer, message)
 
 
+#: French typography, translated: "Total : 3" is "Gesamt: 3" and "Total: 3"; « x »
+#: is „x“ and “x”
+LABELLED = N_("${label} : ${value}")
+QUOTED = N_("« ${text} »")
+
+
+def labelled(localizer, label, value):
+    """``label`` and ``value`` joined as the reader's language writes a colon."""
+    return (text(localizer, LABELLED).replace("${label}", str(label))
+            .replace("${value}", str(value)))
+
+
+def quoted(localizer, value):
+    """``value`` between the reader's language's quotation marks."""
+    return text(localizer, QUOTED).replace("${text}", str(value))
+
+
 def add_renderer_globals(event):
     request = event.get("request")
     if request is not None:
+        event["labelled"] = lambda label, value: labelled(request.localizer, label, value)
+        event["quoted"] = lambda value: quoted(request.localizer, value)
         event["language_links"] = lambda: language_links(request)
         event["language_came_from"] = lambda: came_from(request)
         event["tr"] = lambda message: translate(request, message) \

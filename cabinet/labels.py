@@ -2,7 +2,8 @@
 through the message catalogs)."""
 from datetime import date, datetime
 
-from cabinet.i18n import N_, text
+from cabinet import formats
+from cabinet.i18n import C_, N_, text
 
 ROLE_TITLES = {
     "administrator": N_("Administrateur du cabinet"),
@@ -25,22 +26,23 @@ ROLE_TITLES = {
     "authenticated": N_("Tout utilisateur connecté"),
 }
 
+#: a type's name, singular (the folders of FOLDER_TITLES hold them)
 TYPE_TITLES = {
-    "Site": N_("Accueil"),
-    "Folder": N_("Dossier"),
-    "Cabinet": N_("Cabinet"),
-    "Patient": N_("Patient"),
-    "Document": N_("Document"),
-    "QuestionnaireResponse": N_("Questionnaire"),
-    "QuestionnaireTemplate": N_("Modèle de questionnaire"),
-    "Appointment": N_("Rendez-vous"),
-    "CareItem": N_("Prestation"),
-    "Image": N_("Image"),
-    "Professional": N_("Professionnel"),
-    "Delegation": N_("Délégation"),
-    "Space": N_("Espace professionnel"),
-    "Membership": N_("Membre"),
-    "Mandate": N_("Mandat"),
+    "Site": C_("type", "Accueil"),
+    "Folder": C_("type", "Dossier"),
+    "Cabinet": C_("type", "Cabinet"),
+    "Patient": C_("type", "Patient"),
+    "Document": C_("type", "Document"),
+    "QuestionnaireResponse": C_("type", "Questionnaire"),
+    "QuestionnaireTemplate": C_("type", "Modèle de questionnaire"),
+    "Appointment": C_("type", "Rendez-vous"),
+    "CareItem": C_("type", "Prestation"),
+    "Image": C_("type", "Image"),
+    "Professional": C_("type", "Professionnel"),
+    "Delegation": C_("type", "Délégation"),
+    "Space": C_("type", "Espace professionnel"),
+    "Membership": C_("type", "Membre"),
+    "Mandate": C_("type", "Mandat"),
 }
 
 FOLDER_TITLES = {
@@ -93,23 +95,39 @@ FIELD_TITLES = {
 }
 
 
-def display(value):
-    """A field value as people read it."""
+def node_title(node, localizer=None):
+    """A node's title (a node or its JSON summary); a folder's in the reader's language
+    (``localizer``) while it keeps the title Cabinet gave it (FOLDER_TITLES): the
+    stored title is French."""
+    if isinstance(node, dict):
+        kind, name, title = node.get("@type"), node.get("id"), node.get("title")
+    else:
+        kind, name, title = node.portal_type, node.name, node.title
+    if kind == "Folder" and localizer is not None and title and FOLDER_TITLES.get(name) == title:
+        return text(localizer, title)
+    return title
+
+
+YES, NO = N_("oui"), N_("non")
+
+
+def display(value, request=None):
+    """A field value as people read it: yes and no, dates and times in the language
+    of ``request`` (French without one)."""
     if value is None or value == "":
         return "—"
-    if value is True:
-        return "oui"
-    if value is False:
-        return "non"
+    if value is True or value is False:
+        message = YES if value else NO
+        return text(request.localizer, message) if request is not None else message
     if isinstance(value, str) and len(value) >= 10 and value[4:5] == "-" and value[7:8] == "-":
-        try:
-            value = datetime.fromisoformat(value)
+        try:   # an ISO date or timestamp (a page's JSON): a date stays a date
+            value = (date if len(value) == 10 else datetime).fromisoformat(value)
         except ValueError:
             return value
     if isinstance(value, datetime):
-        return value.strftime("%d/%m/%Y %H:%M")
+        return f"{formats.date(request, value)} {formats.time(request, value)}"
     if isinstance(value, date):
-        return value.strftime("%d/%m/%Y")
+        return formats.date(request, value)
     return str(value)
 
 
@@ -126,7 +144,9 @@ def add_renderer_globals(event):
     def titled(titles):
         return lambda name: translated(titles[name]) if name in titles else name
     event.update(role_title=titled(ROLE_TITLES), type_title=titled(TYPE_TITLES),
-                 field_title=titled(FIELD_TITLES), display=display)
+                 field_title=titled(FIELD_TITLES),
+                 display=lambda value: display(value, request),
+                 node_title=lambda node: node_title(node, localizer))
     if request is not None and "state_title" not in event:
         workflows = request.registry.get("workflows")
 

@@ -59,12 +59,13 @@ MODULES = {
 #: options kept in the cabinet's own columns (older features read them there)
 COLUMNS = {("documents", "minors_access"): "minors_access_documents",
            ("questionnaires", "minors_access"): "minors_access_questionnaires"}
-TITLES = {"appointments": "Rendez-vous", "messaging": "Messagerie",
-          "imaging": "Imagerie", "payments": "Paiements", "documents": "Documents",
-          "questionnaires": "Questionnaires"}
-OPTION_TITLES = {"minors_access": "Accès des représentants aux dossiers des mineurs",
-                 "online_payment": "Paiement en ligne",
-                 "only_due_installments": "Seulement les échéances dues"}
+#: what people read (msgids: the settings page translates them)
+TITLES = {"appointments": N_("Rendez-vous"), "messaging": N_("Messagerie"),
+          "imaging": N_("Imagerie"), "payments": N_("Paiements"),
+          "documents": N_("Documents"), "questionnaires": N_("Questionnaires")}
+OPTION_TITLES = {"minors_access": N_("Accès des représentants aux dossiers des mineurs"),
+                 "online_payment": N_("Paiement en ligne"),
+                 "only_due_installments": N_("Seulement les échéances dues")}
 #: messages of the refusals, msgids: an error page shows them in the reader's language
 NOT_OFFERED = N_("Ce service n'est pas proposé par votre cabinet.")
 NOT_FOR_MINORS = N_("Le cabinet n'ouvre pas ce service aux représentants des patients "

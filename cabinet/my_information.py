@@ -12,18 +12,23 @@ from sqlalchemy import select
 
 from cabinet import errors
 from cabinet.contact import check_email, check_phone, check_text
-from cabinet.i18n import N_
+from cabinet.i18n import N_, _, text_for
 from cabinet.interfaces import IClock
 from cabinet.models import InformationProposal
-from cabinet.patient_login import guarded_minors
+from cabinet.patient_login import RELATION_TITLES as RELATIONS_OF_ALL, guarded_minors
 from cabinet.workflow import record_history
 
 PATIENT_FIELDS = ("first_name", "last_name", "email", "phone", "address")
 GUARDIAN_FIELDS = ("first_name", "last_name", "phone")
-TITLES = {"first_name": "Prénom", "last_name": "Nom", "email": "Courriel",
-          "phone": "Téléphone", "address": "Adresse"}
-RELATION_TITLES = {"parent1": "parent 1", "parent2": "parent 2",
-                   "guarantor": "garant financier"}
+#: the fields' and the guardians' titles (msgids: JSON gives them in French, the
+#: pages in the reader's language)
+TITLES = {"first_name": N_("Prénom"), "last_name": N_("Nom"), "email": N_("Courriel"),
+          "phone": N_("Téléphone"), "address": N_("Adresse")}
+#: the guardians' relations
+RELATION_TITLES = {relation: title for relation, title in RELATIONS_OF_ALL.items()
+                   if relation != "patient"}
+#: a guardian's own field on the record: "Prénom (parent 1)"
+OF_RELATION = N_("${field} (${relation})")
 NOTHING = N_("Aucune modification : les valeurs proposées sont celles du dossier.")
 
 
@@ -47,11 +52,20 @@ def editable_fields(relation):
     return fields
 
 
-def field_title(name):
+def field_message(name):
+    """The title of field ``name`` as a msgid (with its mapping)."""
     for relation, title in RELATION_TITLES.items():
         if name.startswith(relation + "_"):
-            return f"{TITLES[name[len(relation) + 1:]]} ({title})"
-    return TITLES.get(name, name)
+            return _(OF_RELATION, mapping={"field": _(TITLES[name[len(relation) + 1:]]),
+                                           "relation": _(title)})
+    return _(TITLES[name]) if name in TITLES else name
+
+
+def field_title(name, request=None):
+    """The title of field ``name`` in the language of ``request``; in French without
+    one (the JSON answers, the history)."""
+    message = field_message(name)
+    return text_for(request, message)
 
 
 def check_values(data, allowed):
@@ -68,9 +82,9 @@ def check_values(data, allowed):
         elif name.endswith("phone"):
             value, problem = check_phone(raw)
         elif name.endswith("address"):
-            value, problem = check_text(raw, 500, "Adresse")
+            value, problem = check_text(raw, 500, field_message(name))
         else:
-            value, problem = check_text(raw, 200, field_title(name), required=True)
+            value, problem = check_text(raw, 200, field_message(name), required=True)
         if problem:
             problems[name] = problem
         else:

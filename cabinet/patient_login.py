@@ -35,8 +35,10 @@ from cabinet.security import ComputedRole
 COUNTRIES = {"LU": "Luxembourg", "FR": "France", "BE": "Belgique", "DE": "Allemagne"}
 DEFAULT_COUNTRY = "LU"
 RELATIONS = ("patient", "parent1", "parent2", "guarantor")
-RELATION_TITLES = {"patient": "patient", "parent1": "parent 1", "parent2": "parent 2",
-                   "guarantor": "garant financier"}
+#: a person's relation to a record (msgids: JSON gives them in French, the pages in
+#: the reader's language)
+RELATION_TITLES = {"patient": N_("patient"), "parent1": N_("parent 1"),
+                   "parent2": N_("parent 2"), "guarantor": N_("garant financier")}
 NO_MATCH = N_("Nous ne pouvons pas vous identifier avec ces informations. Vérifiez-les, "
               "ou contactez votre cabinet.")
 ADULT_AGE = 18

@@ -23,7 +23,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from sqlalchemy import func, or_, select, update
 
-from cabinet import audit, errors, modules
+from cabinet import audit, errors, formats, modules
 from cabinet.appointments import my_records
 from cabinet.document_sharing import cabinet_of, patient_of
 from cabinet.i18n import N_, language_of, translate
@@ -75,6 +75,12 @@ def money(value):
 def euros(value):
     """"45,50 €": the form people read."""
     return f"{(value or ZERO).quantize(CENTS)}".replace(".", ",") + " €"
+
+
+def euros_for(request):
+    """euros() in the reader's language (45,50 € in French and German, €45.50 in
+    English): the pages' ``euros``."""
+    return lambda value: formats.amount_text(request, value or ZERO)
 
 
 # -- where the patient-facing views find the records ---------------------------------

@@ -27,15 +27,17 @@ def read_catalog(lang):
 
 
 def extracted_msgids():
-    """The msgids of templates/ and of cabinet/ (``N_()``, ``TranslationString()``),
-    extracted as `make update-catalogs` does: {msgid: first file}."""
+    """The msgids of templates/ and of cabinet/ (``N_()``, ``TranslationString()``,
+    ``C_()``), extracted as `make update-catalogs` does: {msgid: first file}, a msgid
+    with a context (msgctxt) as (msgid, context)."""
     with open(ROOT / "babel.cfg", encoding="utf-8") as f:
         method_map, options_map = parse_mapping_cfg(f, filename=str(ROOT / "babel.cfg"))
-    keywords = {**DEFAULT_KEYWORDS, "TranslationString": None}
+    keywords = {**DEFAULT_KEYWORDS, "TranslationString": None, "C_": ((1, "c"), 2)}
     found = {}
-    for filename, _lineno, message, _comments, _context in extract_from_dir(
+    for filename, _lineno, message, _comments, context in extract_from_dir(
             str(ROOT), method_map, options_map, keywords=keywords):
-        found.setdefault(message if isinstance(message, str) else message[0], filename)
+        msgid = message if isinstance(message, str) else message[0]
+        found.setdefault((msgid, context) if context else msgid, filename)
     return found
 
 
@@ -51,7 +53,8 @@ def msgids():
 @pytest.mark.parametrize("lang", ("fr",) + TRANSLATED)
 def test_every_template_string_is_in_the_catalog(msgids, lang):
     catalog = read_catalog(lang)
-    missing = sorted(f"{msgids[m]}: {m}" for m in msgids if m not in catalog)
+    missing = sorted(f"{msgids[m]}: {m}" for m in msgids
+                     if catalog.get(*m if isinstance(m, tuple) else (m,)) is None)
     assert not missing, (f"{len(missing)} marked strings not in the {lang} catalog "
                          f"(run `make update-catalogs`, translate, `make catalogs`): "
                          f"{missing[:20]}")
@@ -78,8 +81,10 @@ def test_german_and_english_catalogs_are_fully_translated(lang):
 def test_compiled_catalogs_match_their_po_files(lang):
     """The .mo files Pyramid reads are those of the .po files (`make catalogs`)."""
     with open(LOCALE / lang / "LC_MESSAGES" / "cabinet.mo", "rb") as f:
-        compiled = {m.id: m.string for m in read_mo(f) if m.id}
-    wanted = {m.id: m.string for m in read_catalog(lang) if m.id and m.string}
+        # (babel's read_mo gives a msgctxt as bytes)
+        compiled = {(m.id, m.context.decode() if isinstance(m.context, bytes) else m.context):
+                    m.string for m in read_mo(f) if m.id}
+    wanted = {(m.id, m.context): m.string for m in read_catalog(lang) if m.id and m.string}
     assert compiled == wanted
 
 
@@ -423,3 +428,69 @@ def test_every_workflow_title_is_extracted():
     for title in ("Envoyé", "Signé", "Retiré", "Actif", "Invitée", "Marquer effectué"):
         assert found.get(title, "").startswith(("workflows/", "templates/", "cabinet/")), title
     assert any(filename.startswith("workflows/") for filename in found.values())
+
+
+def fields_of(page):
+    return dict(zip((dt.get_text() for dt in page.html.select("dl.fields dt")),
+                    (dd.get_text() for dd in page.html.select("dl.fields dd"))))
+
+
+@pytest.mark.parametrize("lang,expected", [
+    ("fr", {"type": "Rendez-vous", "folder": "Rendez-vous",
+            "sections": ["Patients", "Modèles de questionnaires"],
+            "signature": ("Signature requise", "oui"), "sharing": "Partage : Léa Leroy",
+            "care": ("Date du soin", "07/03/2026", "Montant dû", "250,00 €"),
+            "message_time": "08/03/2026 09:00"}),
+    ("de", {"type": "Termin", "folder": "Termine",
+            "sections": ["Patienten", "Fragebogenvorlagen"],
+            "signature": ("Unterschrift erforderlich", "ja"), "sharing": "Freigabe: Léa Leroy",
+            "care": ("Behandlungsdatum", "07.03.2026", "Geschuldeter Betrag", "250,00\xa0€"),
+            "message_time": "08.03.2026 09:00"}),
+    ("en", {"type": "Appointment", "folder": "Appointments",
+            "sections": ["Patients", "Questionnaire templates"],
+            "signature": ("Signature required", "yes"), "sharing": "Sharing: Léa Leroy",
+            "care": ("Date of care", "Mar 7, 2026", "Amount due", "€250.00"),
+            "message_time": "Mar 8, 2026 9:00\u202fAM"}),
+])
+def test_values_names_and_typography_in_the_language_of_the_page(testapp, demo, lang,
+                                                                 expected):
+    """One French word, two meanings: "Rendez-vous" names the type (one appointment,
+    "Termin") and the folder (the appointments, "Termine"): the types' names carry a
+    msgctxt (cabinet.i18n.C_). Folders keep the French title Cabinet gave them in the
+    database and are shown in the reader's language; yes and no, dates, amounts and
+    the colon are the reader's (cabinet.labels.display, cabinet.i18n.labelled)."""
+    login(testapp, "dr.martin")
+    headers = {"Accept-Language": lang}
+    leroy = "/cabinets/parc/patients/leroy"
+    page = testapp.get(f"{leroy}/appointments/controle-passe", headers=headers)
+    assert page.html.select_one("span.type").get_text() == expected["type"]
+    page = testapp.get(f"{leroy}/appointments", headers=headers)
+    assert page.html.select_one("h1").get_text() == expected["folder"]
+    page = testapp.get("/cabinets/parc", headers=headers)
+    assert [a.get_text() for a in page.html.select("section.listing h2 a")] \
+        == expected["sections"]
+    page = testapp.get(f"{leroy}/documents/consentement", headers=headers)
+    label, value = expected["signature"]
+    assert fields_of(page)[label] == value
+    page = testapp.get(f"{leroy}/@@sharing", headers=headers)
+    assert page.html.select_one("h1").get_text() == expected["sharing"]
+    page = testapp.get(f"{leroy}/payments/couronne", headers=headers)
+    date_label, date, amount_label, amount = expected["care"]
+    assert fields_of(page)[date_label] == date
+    assert fields_of(page)[amount_label] == amount.replace("\xa0", " ")
+    page = testapp.get(f"{leroy}/@@conversation", headers=headers)
+    assert expected["message_time"] in [t.get_text() for t in page.html.select("time")]
+
+
+def test_a_folder_renamed_keeps_its_own_title_in_every_language(testapp, demo, db):
+    """Only the title Cabinet gave a folder is translated; another one (a folder
+    renamed in the database) is shown as it is."""
+    from sqlalchemy import update
+    from cabinet.models import Node
+    with db() as request:
+        request.dbsession.execute(update(Node).where(Node.path == "/cabinets/parc/patients/")
+                                  .values(title="Nos patients"))
+    login(testapp, "dr.martin")
+    page = testapp.get("/cabinets/parc", headers={"Accept-Language": "de"})
+    assert [a.get_text() for a in page.html.select("section.listing h2 a")] \
+        == ["Nos patients", "Fragebogenvorlagen"]

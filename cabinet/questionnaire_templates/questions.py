@@ -15,16 +15,18 @@ import math
 import re
 from datetime import date
 
-#: type -> what people read (French source strings)
+from cabinet.i18n import N_
+
+#: type -> what people read (French msgids: the pages translate them)
 QUESTION_TYPES = {
-    "short_text": "Texte court",
-    "long_text": "Texte long",
-    "number": "Nombre",
-    "date": "Date",
-    "yes_no": "Oui / non",
-    "single_choice": "Choix unique",
-    "multiple_choice": "Choix multiple",
-    "scale": "Échelle de 0 à 10",
+    "short_text": N_("Texte court"),
+    "long_text": N_("Texte long"),
+    "number": N_("Nombre"),
+    "date": N_("Date"),
+    "yes_no": N_("Oui / non"),
+    "single_choice": N_("Choix unique"),
+    "multiple_choice": N_("Choix multiple"),
+    "scale": N_("Échelle de 0 à 10"),
 }
 CHOICE_TYPES = ("single_choice", "multiple_choice")
 SCALE_MIN, SCALE_MAX = 0, 10

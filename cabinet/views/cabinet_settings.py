@@ -89,7 +89,7 @@ def check(request, context, body):
         elif key == "phone":
             value, problem = check_phone(value)
         elif key == "address":
-            value, problem = check_text(value, 500, "Adresse")
+            value, problem = check_text(value, 500, _("Adresse"))
         else:
             value, problem = None, "Champ inconnu (address, phone, email)."
         if problem:

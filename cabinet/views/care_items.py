@@ -17,7 +17,8 @@ from cabinet.content import add_node
 from cabinet.i18n import _, flash, N_
 from cabinet.interfaces import IClock, IFolder
 from cabinet.models import OnlinePayment
-from cabinet.payments import ZERO, care_items, euros, is_overdue, money, parse_amount, remaining
+from cabinet.payments import (
+    ZERO, care_items, euros_for, is_overdue, money, parse_amount, remaining)
 from cabinet.workflow import record_history
 from .base import node_url
 from .content import ContentHooks, add_content_hooks
@@ -87,9 +88,10 @@ class CareItemHooks(ContentHooks):
         from pyramid.renderers import render_to_response
         from .content import node_page
         data = node_page(node, request)
-        data["fields"].update({"amount_due": euros(node.amount_due),
-                               "amount_paid": euros(node.amount_paid),
-                               "remaining": euros(remaining(node))})
+        amount = euros_for(request)
+        data["fields"].update({"amount_due": amount(node.amount_due),
+                               "amount_paid": amount(node.amount_paid),
+                               "remaining": amount(remaining(node))})
         return render_to_response("node.jinja2", data, request=request)
 
     def deleting(self, request, node):
@@ -112,7 +114,7 @@ def folder_page(context, request, errors_=None, values=None, status=200):
     today = request.registry.getUtility(IClock).today()
     request.response.status_int = status
     return {"context": context, "patient": patient, "rows": rows, "today": today,
-            "euros": euros, "remaining": remaining, "is_overdue": is_overdue,
+            "euros": euros_for(request), "remaining": remaining, "is_overdue": is_overdue,
             "total_due": sum((r.amount_due for r in rows), ZERO),
             "total_remaining": sum((remaining(r) for r in rows), ZERO),
             "can_add": bool(request.has_permission("payment:add", context)),

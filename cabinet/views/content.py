@@ -14,6 +14,7 @@ from cabinet.content import add_node, valid_name
 from cabinet.locks import lock_node, lock_unchanged
 from cabinet.interfaces import IClock
 from cabinet.models import CONTENT_TYPES, Folder, HistoryEntry, LocalRole, Node, User
+from cabinet.labels import node_title
 from cabinet.roles import PERMISSIONS
 from cabinet.schemas.content import content_schema
 from cabinet.search import Query, search, user_grants
@@ -117,7 +118,8 @@ def node_page(context, request):
     if isinstance(context, Folder):
         b_start = int_param(request, "b_start", 0)
         items, total, relation = children_page(request, context, b_start)
-        sections.append({"title": context.title, "url": node_url(request, context.path),
+        sections.append({"title": node_title(context, request.localizer),
+                         "url": node_url(request, context.path),
                          "items": [summary(request, r) for r in items], "total": total,
                          "relation": relation, "b_start": b_start,
                          "batching": batching(request, b_start, PAGE_SIZE, total)})
@@ -125,7 +127,8 @@ def node_page(context, request):
         for folder in subfolders(request, context):
             folder.__parent__ = context
             items, total, relation = children_page(request, folder, 0)
-            sections.append({"title": folder.title, "url": node_url(request, folder.path),
+            sections.append({"title": node_title(folder, request.localizer),
+                             "url": node_url(request, folder.path),
                              "items": [summary(request, r) for r in items], "total": total,
                              "relation": relation, "b_start": 0,
                              "batching": batching(request, 0, PAGE_SIZE, total)})

@@ -3,7 +3,6 @@ for people; 401/redirect to the login page when an anonymous user is refused."""
 import logging
 
 from pyramid.exceptions import BadCSRFToken
-from pyramid.i18n import TranslationString
 from pyramid.httpexceptions import HTTPException, HTTPFound
 from pyramid.renderers import render_to_response
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
@@ -11,7 +10,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from cabinet import audit
-from cabinet.i18n import N_
+from cabinet.i18n import N_, french
 from .base import wants_json
 
 log = logging.getLogger(__name__)
@@ -33,18 +32,6 @@ NOT_UTF8 = N_("L'adresse ou les données ne sont pas en UTF-8 valide.")
 UNAVAILABLE = N_("Le service est momentanément indisponible ; rien n'a été enregistré. "
                  "Réessayez dans un instant.")
 SERVER_ERROR = N_("Une erreur s'est produite de notre côté ; rien n'a été enregistré.")
-
-
-def french(value):
-    """A JSON error's texts: msgids (TranslationStrings) as their French text, their
-    placeholders filled (cabinet.i18n: JSON errors keep the French text)."""
-    if isinstance(value, TranslationString):
-        return value.interpolate()
-    if isinstance(value, dict):
-        return {key: french(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [french(item) for item in value]
-    return value
 
 
 def error_response(request, status, type_, message, **extra):

@@ -36,15 +36,17 @@ from .base import (
 
 def page_helpers(request):
     """What the pages show times and sizes with: the cabinet's wall-clock time (the
-    clock and the database keep UTC), sizes in French units."""
+    clock and the database keep UTC) in the reader's language, sizes in French units."""
     from datetime import datetime, timezone
+    from cabinet.labels import display
     from cabinet.appointments import zone
     tz = zone(request.registry)
 
     def local_time(value):
         if isinstance(value, str):
             value = datetime.fromisoformat(value)
-        return value.replace(tzinfo=timezone.utc).astimezone(tz).strftime("%d/%m/%Y %H:%M")
+        return display(value.replace(tzinfo=timezone.utc).astimezone(tz).replace(tzinfo=None),
+                       request)
     return {"local_time": local_time, "file_size": human_size}
 
 

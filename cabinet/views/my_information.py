@@ -26,7 +26,9 @@ from cabinet.portal import open_records
 from .base import isoformat, json_body, node_url, only_fields
 
 
-def proposal_json(request, patient, proposal):
+def proposal_json(request, patient, proposal, title=field_title):
+    """A proposal; ``title(field)`` names its fields (in French by default, the
+    language of JSON answers; the pages pass page_titles)."""
     return {"@id": f"{node_url(request, patient.path)}/@information-proposals/"
                    f"{proposal.id}",
             "id": proposal.id, "state": proposal.state,
@@ -34,7 +36,7 @@ def proposal_json(request, patient, proposal):
             "values": proposal.values, "before": proposal.before,
             "current": {k: getattr(patient, k) or "" for k in proposal.values},
             "accepted_fields": proposal.accepted_fields,
-            "titles": {k: field_title(k) for k in proposal.values}}
+            "titles": {k: title(k) for k in proposal.values}}
 
 
 def _records(request):
@@ -44,7 +46,12 @@ def _records(request):
     return found
 
 
-def my_information_data(request):
+def page_titles(request):
+    """The fields' titles of a page: in the reader's language."""
+    return lambda name: field_title(name, request)
+
+
+def my_information_data(request, title=field_title):
     items = []
     for record in _records(request):
         patient = record.patient
@@ -53,8 +60,8 @@ def my_information_data(request):
             "@id": node_url(request, patient.path), "title": patient.title,
             "relation": relation_of(request, record) or "guardian",
             "values": {f: getattr(patient, f) or "" for f in fields},
-            "titles": {f: field_title(f) for f in fields},
-            "pending": [proposal_json(request, patient, p) for p in
+            "titles": {f: title(f) for f in fields},
+            "pending": [proposal_json(request, patient, p, title) for p in
                         proposals_of(request.dbsession, patient, pending_only=True)]})
     return {"@id": request.application_url + "/@my-information", "items": items}
 
@@ -66,8 +73,8 @@ def my_information_json(context, request):
 def my_information_page(context, request, problems=None, values=None, target=None,
                         status=200):
     request.response.status_int = status
-    return {"data": my_information_data(request), "errors": problems or {},
-            "values": values or {}, "target": target}
+    return {"data": my_information_data(request, page_titles(request)),
+            "errors": problems or {}, "values": values or {}, "target": target}
 
 
 def _record_for(request, patient):
@@ -131,8 +138,10 @@ def decide_json(context, request):
 
 
 def proposals_page(context, request):
+    title = page_titles(request)
     return {"context": context, "url": node_url(request, context.path),
-            "items": proposals_json(context, request)["items"]}
+            "items": [proposal_json(request, context, p, title)
+                      for p in proposals_of(request.dbsession, context)]}
 
 
 def decide_form(context, request):

@@ -16,7 +16,7 @@ from cabinet import audit, errors
 from cabinet.interfaces import ICareItem, IClock, INode, IPatient, ISite
 from cabinet.payment_provider import BadCallback, get_provider
 from cabinet.payments import (
-    ZERO, care_items, check_payment, create_payment, due_now, euros, is_overdue, money,
+    ZERO, care_items, check_payment, create_payment, due_now, euros_for, is_overdue, money,
     online_payment, only_due_installments, payment_records, payments_of,
     process_callback, remaining,
 )
@@ -83,7 +83,7 @@ def record_json(request, data, today):
 def my_payments_page(context, request, errors_=None, values=None, status=200):
     records, today = records_data(request, payment_records(request))
     request.response.status_int = status
-    return {"records": records, "today": today, "euros": euros, "remaining": remaining,
+    return {"records": records, "today": today, "euros": euros_for(request), "remaining": remaining,
             "is_overdue": is_overdue, "errors": errors_ or {}, "values": values or {},
             "url": node_url}
 

@@ -21,7 +21,7 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.renderers import render_to_response
 
 from cabinet import errors
-from cabinet.i18n import N_, _, flash
+from cabinet.i18n import N_, _, flash, text
 from cabinet.interfaces import IPatient, IQuestionnaireResponse
 from cabinet.labels import display
 from cabinet.questionnaire_forms import condition_met
@@ -50,25 +50,30 @@ def _with_csrf(html, request):
                                '<input type="hidden" name="_charset_" />' + field, 1))
 
 
-def display_answer(question, value):
+ANSWER_YES, ANSWER_NO = N_("Oui"), N_("Non")
+
+
+def display_answer(question, value, request=None):
+    """An answer as the reader reads it (yes and no, dates in their language)."""
     if value is None:
         return "—"
     if question["type"] == "yes_no":
-        return "Oui" if value else "Non"
+        message = ANSWER_YES if value else ANSWER_NO
+        return text(request.localizer, message) if request is not None else message
     if question["type"] == "multiple_choice":
         return ", ".join(value)
     if question["type"] == "number" and isinstance(value, float):
         return f"{value:g}".replace(".", ",")
-    return display(value)
+    return display(value, request)
 
 
-def answered(questions, answers):
+def answered(questions, answers, request=None):
     """[(question, text)] of the questions asked (conditions met), in order."""
     answers = answers or {}
     if not questions:      # a response made without a template: its answers as they are
-        return [({"id": key, "text": key, "type": ""}, display(value))
+        return [({"id": key, "text": key, "type": ""}, display(value, request))
                 for key, value in answers.items()]
-    return [(q, display_answer(q, answers.get(q["id"]))) for q in questions
+    return [(q, display_answer(q, answers.get(q["id"]), request)) for q in questions
             if condition_met(q, answers)]
 
 
@@ -91,7 +96,7 @@ def page_data(context, request, form_html=None):
         "can_fill": can_fill,
         "form_html": _with_csrf(form_html, request) if can_fill else None,
         "conditions": Markup(conditions_json(questions)),
-        "answered": answered(questions, context.answers),
+        "answered": answered(questions, context.answers, request),
         "reopen_comment": last_reopen_comment(session, context)
         if context.state == "sent" else None,
         "staff": bool(request.has_permission("questionnaire:validate", context)),

@@ -7,7 +7,7 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.renderers import render_to_response
 
 from cabinet import errors
-from cabinet.i18n import _, flash
+from cabinet.i18n import _, flash, text
 from cabinet.interfaces import IFolder, IQuestionnaireTemplate
 from cabinet.questionnaire_templates.fhir import ImportRefused, from_fhir
 from cabinet.questionnaire_templates.form import (
@@ -33,6 +33,11 @@ IMPORT_MAX_BYTES = 1_000_000
 
 def _cabinet(folder):
     return folder.__parent__
+
+
+def question_types(request):
+    """type -> its title in the reader's language."""
+    return {kind: text(request.localizer, title) for kind, title in QUESTION_TYPES.items()}
 
 
 def list_page(context, request):
@@ -95,7 +100,7 @@ def _form_response(request, context, *, folder, template, values, rows, errors_=
         "context": context, "folder": folder, "template": template,
         "cabinet": _cabinet(folder), "folder_url": node_url(request, folder.path),
         "url": node_url(request, context.path), "values": values, "rows": rows,
-        "errors": errors_ or {}, "types": list(QUESTION_TYPES.items()),
+        "errors": errors_ or {}, "types": list(question_types(request).items()),
         "ids": [row["id"] for row in rows if row["id"]]}, request=request)
     response.status_int = status
     return response
@@ -182,7 +187,7 @@ def preview(request, context):
         "context": context, "folder": context.__parent__,
         "cabinet": _cabinet(context.__parent__), "url": node_url(request, context.path),
         "folder_url": node_url(request, context.__parent__.path),
-        "versions": rows, "shown": shown, "types": QUESTION_TYPES,
+        "versions": rows, "shown": shown, "types": question_types(request),
         "can_edit": bool(request.has_permission("questionnaire_template:edit", context)),
         "can_delete": bool(request.has_permission("questionnaire_template:delete",
                                                   context))}, request=request)

@@ -3,8 +3,9 @@ report page ``<document>/@@signature``. Both answer 404 while the document is no
 signed, and to whoever may not view it (like the download: someone else's document
 answers like one that does not exist)."""
 from cabinet import errors
-from cabinet.i18n import N_
+from cabinet.i18n import N_, _, text_for
 from cabinet.interfaces import IDocument, IQuestionnaireResponse
+from cabinet.my_information import RELATION_TITLES
 from cabinet.signatures import signature_of
 from .base import isoformat, node_url
 from .errors import LOGIN_REQUIRED
@@ -68,28 +69,45 @@ def evidence_json(context, request):
     }
 
 
-ACTING_FOR_TITLES = {"guardian": "Représentant légal", "delegation": "Secrétaire"}
-RELATION_TITLES = {"parent1": "parent 1", "parent2": "parent 2",
-                   "guarantor": "garant financier"}
+#: the acting-for line of the report (msgids: the page shows it in the reader's
+#: language)
+FOR_HIMSELF = N_("Le signataire a signé pour lui-même.")
+FOR_A_MINOR = N_("Représentant légal (${relation}) de ${patient}")
+FOR_A_MINOR_NO_RELATION = N_("Représentant légal de ${patient}")
+FOR_A_PROFESSIONAL = N_("Secrétaire agissant pour ${professional}")
+SOME_PATIENT, SOME_PROFESSIONAL = N_("le patient"), N_("le praticien")
 
 
-def acting_for_text(acting):
-    """The acting-for line of the report, in French."""
+def acting_for_message(acting):
+    """The acting-for line of the report: a msgid with its mapping (a plain text for
+    an unknown kind)."""
     if not acting:
-        return "Le signataire a signé pour lui-même."
+        return _(FOR_HIMSELF)
     if acting.get("type") == "guardian":
-        relation = RELATION_TITLES.get(acting.get("relation"), acting.get("relation") or "")
-        return (f"Représentant légal ({relation}) de {acting.get('patient') or 'le patient'}"
-                .replace(" ()", ""))
+        patient = acting.get("patient") or _(SOME_PATIENT)
+        relation = acting.get("relation")
+        if not relation:
+            return _(FOR_A_MINOR_NO_RELATION, mapping={"patient": patient})
+        if relation in RELATION_TITLES:
+            relation = _(RELATION_TITLES[relation])
+        return _(FOR_A_MINOR, mapping={"relation": relation, "patient": patient})
     if acting.get("type") == "delegation":
-        return f"Secrétaire agissant pour {acting.get('professional') or 'le praticien'}"
+        return _(FOR_A_PROFESSIONAL, mapping={
+            "professional": acting.get("professional") or _(SOME_PROFESSIONAL)})
     return ", ".join(f"{k} : {v}" for k, v in acting.items() if not k.endswith("_url"))
+
+
+def acting_for_text(acting, request=None):
+    """The acting-for line of the report in the language of ``request`` (French
+    without one)."""
+    message = acting_for_message(acting)
+    return text_for(request, message)
 
 
 def evidence_page(context, request):
     data = evidence_json(context, request)
     return {"context": context, "data": data, "url": node_url(request, context.path),
-            "acting_for_text": acting_for_text(data["acting_for"])}
+            "acting_for_text": acting_for_text(data["acting_for"], request)}
 
 
 def includeme(config):
