@@ -12,6 +12,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from cabinet import audit
 from cabinet.i18n import N_, french
 from .base import wants_json
+from .methods import method_not_allowed
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,7 @@ TITLES = {400: N_("Requête invalide"), 401: N_("Connexion requise"),
 LOGIN_REQUIRED = N_("Connectez-vous pour voir cette ressource.")
 NOT_ALLOWED = N_("Vous n'avez pas le droit de faire cela.")
 NOTHING_HERE = N_("Il n'y a rien ici.")
+METHOD_NOT_ALLOWED = N_("Cette adresse n'accepte pas cette méthode : voyez l'en-tête Allow.")
 CSRF = N_("Le jeton de sécurité de ce formulaire manque ou a expiré. Rechargez la page "
           "et réessayez.")
 NOT_UTF8 = N_("L'adresse ou les données ne sont pas en UTF-8 valide.")
@@ -65,6 +67,12 @@ def forbidden(exc, request):
 
 @notfound_view_config()
 def notfound(exc, request):
+    allowed = method_not_allowed(exc, request)
+    if allowed:
+        response = error_response(request, 405, "MethodNotAllowed", METHOD_NOT_ALLOWED,
+                                  allowed=allowed)
+        response.headers["Allow"] = ", ".join(allowed)
+        return response
     message = exc.detail if getattr(exc, "error_type", None) else NOTHING_HERE
     return error_response(request, 404, "NotFound", message)
 

@@ -353,12 +353,16 @@ def _answers_any_operation_may_give(paths):
     """The errors that come from the mechanism rather than the operation: 404 for a
     path naming nothing, 401 and 403 (no user; no permission, or no CSRF token on a
     cookie session) unless public, 400 for a malformed body, 413 for a body over the
-    size limit and 503 while the database does not answer."""
+    size limit, 503 while the database does not answer, and 405 (with an Allow header)
+    for a method that the resource a path names does not answer (a PATCH on a folder:
+    cabinet.views.methods)."""
     for template, item in paths.items():
         for method, op in item.items():
             codes = [503]
             if "{" in template:
                 codes.append(404)
+            if "{path}" in template:
+                codes.append(405)
             if any(p.get("in") == "query" for p in op.get("parameters", ())):
                 codes.append(400)         # a value that is not text (NUL, bad UTF-8)
             if op.get("security") != []:

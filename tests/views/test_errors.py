@@ -93,6 +93,34 @@ def test_anonymous_unknown_path_is_404(demo, testapp):
     assert_json_error(testapp.get("/nowhere", headers=JSON, status=404), 404, "NotFound")
 
 
+@pytest.mark.parametrize("method,path,allowed", [
+    ("PUT", DEVIS, {"GET", "HEAD", "PATCH", "DELETE"}),
+    ("PATCH", f"{LEROY}/documents", {"GET", "HEAD", "POST"}),
+    ("DELETE", f"{DEVIS}/@history", {"GET", "HEAD"}),
+])
+def test_a_method_a_resource_does_not_answer_is_405_with_allow(demo, api, method, path,
+                                                              allowed):
+    """Not a 404: the resource is there; the Allow header names what it answers."""
+    martin = api("dr.martin")
+    response = martin.testapp.request(path, method=method, headers=martin.headers,
+                                      body=b"{}", content_type="application/json",
+                                      status=405)
+    assert_json_error(response, 405, "MethodNotAllowed")
+    assert allowed <= set(response.headers["Allow"].split(", "))
+    assert method not in response.headers["Allow"].split(", ")
+    assert response.json["allowed"] == response.headers["Allow"].split(", ")
+
+
+def test_a_method_on_a_resource_one_may_not_read_stays_404(demo, api, testapp):
+    """Whoever may not read a resource learns nothing of the methods it answers."""
+    leroy = api("p.leroy")
+    response = leroy.testapp.request(f"{PARC}/patients/bernard/documents/devis",
+                                     method="PUT", headers=leroy.headers, body=b"{}",
+                                     content_type="application/json", status=404)
+    assert "Allow" not in response.headers
+    assert testapp.request(DEVIS, method="PUT", headers=JSON, status=404)
+
+
 # -- 403, 401, redirect to the login page --------------------------------------------------
 
 def test_not_allowed_is_403_for_a_signed_in_user(demo, testapp, api):
