@@ -36,17 +36,40 @@ def _wall_clock(value):
     return _datetime.fromisoformat(value).replace(tzinfo=None)
 
 
+#: (language, date) and (language, hour, minute) -> text: Babel takes ~5 us for a
+#: date or a time, and a listing shows one of each per row
+_TEXTS = {}
+TEXTS_KEPT = 20_000
+
+
+def _memo(key, make):
+    found = _TEXTS.get(key)
+    if found is None:
+        found = make()
+        if len(_TEXTS) < TEXTS_KEPT:
+            _TEXTS[key] = found
+    return found
+
+
 def date(request, value):
     value = _wall_clock(value)
     if value is None:
         return ""
     lang = _locale(request)
-    return format_date(value, DATE_FORMAT.get(lang, DEFAULT_DATE_FORMAT), locale=lang)
+    day = value.date() if isinstance(value, _datetime) else value
+    return _memo((lang, day), lambda: format_date(
+        day, DATE_FORMAT.get(lang, DEFAULT_DATE_FORMAT), locale=lang))
 
 
 def time(request, value):
+    """The time of day (hours and minutes, the short format) of ``value``, as it
+    shows (no change of time zone)."""
     value = _wall_clock(value)
-    return "" if value is None else format_time(value, "short", locale=_locale(request))
+    if value is None:
+        return ""
+    lang = _locale(request)
+    return _memo((lang, value.hour, value.minute), lambda: format_time(
+        value.replace(tzinfo=None), "short", locale=lang))
 
 
 def datetime(request, value):
