@@ -349,6 +349,9 @@ def add_renderer_globals(event):
     if request is not None:
         event["labelled"] = lambda label, value: labelled(request.localizer, label, value)
         event["quoted"] = lambda value: quoted(request.localizer, value)
+        # a msgid with a context (msgctxt): pgettext("last name", "Nom") is "Nachname"
+        event["pgettext"] = lambda context, message: text(request.localizer,
+                                                          C_(context, message))
         event["language_links"] = lambda: language_links(request)
         event["language_came_from"] = lambda: came_from(request)
         event["tr"] = lambda message: translate(request, message) \

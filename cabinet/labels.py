@@ -63,7 +63,7 @@ FOLDER_TITLES = {
 
 FIELD_TITLES = {
     "address": N_("Adresse"), "phone": N_("Téléphone"), "email": N_("E-mail"),
-    "first_name": N_("Prénom"), "last_name": N_("Nom"), "birth_date": N_("Date de naissance"),
+    "first_name": N_("Prénom"), "last_name": C_("last name", "Nom"), "birth_date": N_("Date de naissance"),
     "description": N_("Description"), "needs_signature": N_("Signature requise"),
     "answers": N_("Réponses"), "speciality": N_("Spécialité"), "start_date": N_("Début"),
     "end_date": N_("Fin"), "can_sign": N_("Peut signer en mon nom"),

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from cabinet import errors
 from cabinet.contact import check_email, check_phone, check_text
-from cabinet.i18n import N_, _, text_for
+from cabinet.i18n import C_, N_, _, text_for
 from cabinet.interfaces import IClock
 from cabinet.models import InformationProposal
 from cabinet.patient_login import RELATION_TITLES as RELATIONS_OF_ALL, guarded_minors
@@ -22,7 +22,7 @@ PATIENT_FIELDS = ("first_name", "last_name", "email", "phone", "address")
 GUARDIAN_FIELDS = ("first_name", "last_name", "phone")
 #: the fields' and the guardians' titles (msgids: JSON gives them in French, the
 #: pages in the reader's language)
-TITLES = {"first_name": N_("Prénom"), "last_name": N_("Nom"), "email": N_("Courriel"),
+TITLES = {"first_name": N_("Prénom"), "last_name": C_("last name", "Nom"), "email": N_("Courriel"),
           "phone": N_("Téléphone"), "address": N_("Adresse")}
 #: the guardians' relations
 RELATION_TITLES = {relation: title for relation, title in RELATIONS_OF_ALL.items()

@@ -5,7 +5,7 @@ from sqlalchemy import exists, func, or_
 from cabinet import documents, errors, questionnaire_console, questionnaire_responses
 from cabinet.appointments import local_now, utc_day_bounds
 from cabinet.document_sharing import document_types
-from cabinet.i18n import N_, _
+from cabinet.i18n import C_, N_, _
 from cabinet.models import LocalRole, Message, Node, OnlinePayment, Patient, User
 from cabinet.search import readable_filter, subtree
 from cabinet.work_queues import Column, Filter, Queue, node_state_title, parse_day
@@ -31,7 +31,7 @@ class PatientsQueue(Queue):
     _patients = Patient.__table__
     columns = (
         Column("title", N_("Patient"), _nodes.c.title),
-        Column("last_name", N_("Nom"), _patients.c.last_name),
+        Column("last_name", C_("last name", "Nom"), _patients.c.last_name),
         Column("first_name", N_("Prénom"), _patients.c.first_name),
         Column("birth_date", N_("Date de naissance"), _patients.c.birth_date, "date"),
         Column("phone", N_("Téléphone"), True),

@@ -494,3 +494,22 @@ def test_a_folder_renamed_keeps_its_own_title_in_every_language(testapp, demo, d
     page = testapp.get("/cabinets/parc", headers={"Accept-Language": "de"})
     assert [a.get_text() for a in page.html.select("section.listing h2 a")] \
         == ["Nos patients", "Fragebogenvorlagen"]
+
+
+@pytest.mark.parametrize("lang,last_name,name", [
+    ("fr", "Nom", "Nom"), ("de", "Nachname", "Name"), ("en", "Last name", "Name")])
+def test_a_last_name_is_not_a_name(testapp, demo, api, lang, last_name, name):
+    """"Nom" is a person's last name on a form beside "Prénom", and a whole name in a
+    table of people: two msgids by their context (pgettext in the templates, C_ in
+    Python)."""
+    page = testapp.get("/patient/login", headers={"Accept-Language": lang})
+    assert page.html.select_one('label[for="f-last_name"]').get_text(" ", strip=True) \
+        .startswith(last_name)
+    martin = api("dr.martin")
+    martin.headers["Accept-Language"] = lang
+    columns = martin.get("/cabinets/parc/@work-queues/patients").json["columns"]
+    assert {"id": "last_name", "title": last_name}.items() <= next(
+        c for c in columns if c["id"] == "last_name").items()
+    login(testapp, "admin")
+    page = testapp.get("/@@certificates", headers={"Accept-Language": lang})
+    assert name in [th.get_text() for th in page.html.select("th")]
