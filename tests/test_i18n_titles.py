@@ -203,13 +203,13 @@ def test_my_information_field_titles_in_the_reader_s_language_json_in_french(
     page = get(lea_page, "/@@my-information", lang)
     own, hugo = section(page, LEROY), section(page, HUGO)
     first_name, phone, email = OWN_TITLES[lang]
-    assert text_of(own.select_one('label[for="f-first_name"]')) == first_name
-    assert text_of(own.select_one('label[for="f-email"]')) == email
-    assert text_of(hugo.select_one('label[for="f-phone"]')) == phone
+    assert text_of(own.select_one('label[for="f-leroy-first_name"]')) == first_name
+    assert text_of(own.select_one('label[for="f-leroy-email"]')) == email
+    assert text_of(hugo.select_one('label[for="f-hugo-leroy-phone"]')) == phone
     parent_first_name, parent_phone = GUARDIAN_TITLES[lang]
-    assert text_of(hugo.select_one('label[for="f-parent1_first_name"]')) == \
+    assert text_of(hugo.select_one('label[for="f-hugo-leroy-parent1_first_name"]')) == \
         parent_first_name
-    assert text_of(hugo.select_one('label[for="f-parent1_phone"]')) == parent_phone
+    assert text_of(hugo.select_one('label[for="f-hugo-leroy-parent1_phone"]')) == parent_phone
     # JSON keeps the French titles
     lea_api.headers["Accept-Language"] = lang
     items = lea_api.get("/@my-information").json["items"]
@@ -248,7 +248,8 @@ def test_a_field_problem_in_the_reader_s_language_json_in_french(
     form = form_to(page, f"{record}/@@my-information")
     form[field] = ""
     refused = form.submit(status=422, headers={"Accept-Language": lang})
-    assert error(refused, field) == messages[lang]
+    # each record's form has its own ids
+    assert error(refused, record.rsplit("/", 1)[-1] + "-" + field) == messages[lang]
     answer = lea_api.post(f"{record}/@my-information", {"values": {field: ""}},
                           status=422).json
     assert answer["errors"] == {field: messages["fr"]}
