@@ -1,12 +1,15 @@
 """Declarative base, engine and per-request session bound to the transaction."""
 from datetime import datetime, timezone
 
+from pyramid.settings import asbool
 from sqlalchemy import MetaData, String, engine_from_config, event, literal_column
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 from transaction._transaction import Status
 from zope.sqlalchemy.datamanager import STATUS_CHANGED, join_transaction, mark_changed
+
+from cabinet.models import writer_lock
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -54,11 +57,15 @@ def utcnow():
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
+#: seconds a SQLite writer waits for another one
+SQLITE_BUSY_TIMEOUT = 30
+
+
 def _sqlite_pragmas(dbapi_connection, _record):
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT * 1000}")
     cursor.close()
 
 
@@ -66,7 +73,7 @@ def get_engine(settings, prefix="sqlalchemy."):
     url = settings.get(prefix + "url", "")
     kwargs = {}
     if url.startswith("sqlite"):
-        kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
+        kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT, "check_same_thread": False}
     elif url.startswith("postgresql"):
         # No JIT: PostgreSQL compiles a query to machine code when its estimated cost
         # passes jit_above_cost, which the lineage query's outer joins over every
@@ -82,6 +89,8 @@ def get_engine(settings, prefix="sqlalchemy."):
     engine = engine_from_config(settings, prefix, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        if asbool(settings.get("cabinet.sqlite_writer_lock", True)):
+            writer_lock.install(engine, timeout=SQLITE_BUSY_TIMEOUT)
     return engine
 
 
