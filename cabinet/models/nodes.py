@@ -44,8 +44,6 @@ class Node(Base):
     modified: Mapped[datetime] = mapped_column(DateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
-    parent: Mapped["Node | None"] = relationship(remote_side=[id], lazy="select")
-
     __mapper_args__ = {"polymorphic_on": "type", "polymorphic_identity": "node",
                        "with_polymorphic": "*"}
 
@@ -72,7 +70,11 @@ class Node(Base):
     def __parent__(self):
         parent = self.__dict__.get("_traversal_parent")
         if parent is None and self.parent_id is not None:
-            parent = self.parent
+            # from the identity map when loaded (no SQL); not a relationship(): the ORM
+            # sets up a relationship's loader for every class of every query's result,
+            # ~5% of the document page
+            parent = object_session(self).get(Node, self.parent_id)
+            self.__dict__["_traversal_parent"] = parent
         return parent
 
     @__parent__.setter
