@@ -513,3 +513,19 @@ def test_a_last_name_is_not_a_name(testapp, demo, api, lang, last_name, name):
     login(testapp, "admin")
     page = testapp.get("/@@certificates", headers={"Accept-Language": lang})
     assert name in [th.get_text() for th in page.html.select("th")]
+
+
+@pytest.mark.parametrize("lang,cancel,by", [
+    ("fr", "Annuler", "Par"), ("de", "Absagen", "Per"), ("en", "Cancel", "By")])
+def test_one_french_word_two_german_ones(lea_page, lang, cancel, by):
+    """"Annuler" an appointment is "absagen", a form "abbrechen"; "Par" a channel
+    (per SMS) is not "Par" an author (von)."""
+    headers = {"Accept-Language": lang}
+    page = lea_page.get("/@@my-notifications", headers=headers)
+    assert page.html.select_one('label[for="f-channel"]').get_text(" ", strip=True) \
+        .startswith(by)
+    lea_page.reset()
+    login(lea_page, "dr.martin")
+    page = lea_page.get("/cabinets/parc/patients/leroy/appointments", headers=headers)
+    links = [a.get_text() for a in page.html.select('a[href$="@@cancel"]')]
+    assert links and set(links) == {cancel}

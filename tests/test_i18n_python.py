@@ -59,7 +59,7 @@ def test_translate_fills_placeholders_and_translates_msgid_values(app, db):
                          "de") == "„Bilan“ hinzugefügt."
         assert translate(request, "Questionnaire « ${title} » envoyé à ${patient} "
                          "(${state}).", "en", title="Q", patient="P",
-                         state=_("Oui")) == 'Questionnaire "Q" sent to P (Yes).'
+                         state=_("Oui")) == 'Questionnaire “Q” sent to P (Yes).'
         # a text no catalog knows comes out as it is
         assert translate(request, "Texte libre ${x}", "de", x=1) == "Texte libre 1"
         # the recipient's language: their profile's, else the request's, else French
@@ -133,7 +133,7 @@ NEW_MESSAGE = {
     "de": ("Neue Nachricht von Cabinet dentaire du Parc",
            "Cabinet dentaire du Parc hat Ihnen in Ihrem Postfach geschrieben."),
     "en": ("New message from Cabinet dentaire du Parc",
-           "Cabinet dentaire du Parc has written to you in your messages."),
+           "Cabinet dentaire du Parc has sent you a message."),
 }
 
 
@@ -232,10 +232,10 @@ def test_the_reminder_in_the_person_s_language(app, db):
 FORM_ERRORS = {
     "fr": ("La valeur doit être au plus 100.", "Cette question est obligatoire.",
            "Il y a eu un problème avec votre requête", "Enregistrer le brouillon"),
-    "de": ("Der Wert darf höchstens 100 betragen.", "Diese Frage ist ein Pflichtfeld.",
+    "de": ("Der Wert darf höchstens 100 betragen.", "Diese Frage muss beantwortet werden.",
            "Es gab ein Problem mit Ihren Angaben", "Entwurf speichern"),
     "en": ("The value must be at most 100.", "This question is required.",
-           "There was a problem with your submission", "Save the draft"),
+           "There was a problem with your submission", "Save draft"),
 }
 
 
@@ -329,7 +329,7 @@ def test_a_questionnaire_keeps_the_language_it_was_started_in(demo, testapp, db)
     # ... the questionnaire she started stays in German, its errors too
     page = testapp.get(ANAMNESE)
     assert page.html.find("html")["lang"] == "de"
-    assert "Entwurf speichern" in texts_of(page) and "Save the draft" not in texts_of(page)
+    assert "Entwurf speichern" in texts_of(page) and "Save draft" not in texts_of(page)
     form = fill_form(page)
     form["cigarettes"] = "200"
     result = form.submit("transition", status=422)
@@ -401,13 +401,13 @@ def test_the_patient_login_keeps_the_language_it_was_started_in(demo, testapp, r
 WORK_QUEUES = f"{PARC}/@@work-queues"
 NOT_A_NUMBER = {"fr": "« b_start » doit être un nombre entier, pas « x ».",
                 "de": "„b_start“ muss eine ganze Zahl sein, nicht „x“.",
-                "en": "\"b_start\" must be a whole number, not \"x\"."}
+                "en": "“b_start” must be a whole number, not “x”."}
 NO_SUCH_LIST = {"fr": "Il n'y a pas de liste « nope » ; les listes : ",
                 "de": "Es gibt keine Liste „nope“; die Listen: ",
-                "en": "There is no list \"nope\"; the lists: "}
+                "en": "There is no list “nope”; the lists are: "}
 PORTAL_ONLY = {"fr": "Le portail est réservé aux patients et à leurs représentants.",
                "de": "Das Portal ist Patienten und ihren Vertretern vorbehalten.",
-               "en": "The portal is for patients and their guardians only."}
+               "en": "The portal is for patients and their legal representatives only."}
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -446,7 +446,7 @@ def test_a_feature_s_plain_refusal_in_the_reader_s_language_json_in_french(
 
 FUTURE_DAY = {
     "fr": "Le jour choisi est dans le futur : aucun paiement n'y a encore été fait.",
-    "de": "Der gewählte Tag liegt in der Zukunft: An ihm wurde noch keine Zahlung geleistet.",
+    "de": "Der gewählte Tag liegt in der Zukunft: An diesem Tag wurden noch keine Zahlungen geleistet.",
     "en": "The chosen day is in the future: no payment has been made on it yet."}
 
 
