@@ -194,7 +194,7 @@ def test_end_and_cancel(demo, api, testapp, db):
 def test_page_buttons_end_and_cancel(demo, testapp):
     login(testapp, "dr.martin")
     page = testapp.get(DELEGATIONS)
-    assert "Terminer aujourd" in page.text and "Annuler" in page.text
+    assert "Terminer aujourd" in page.text and "Annuler la délégation" in page.text
     form = [f for f in page.forms.values()
             if f.action.endswith("invitation-faber/@@action")][0]
     page = form.submit("transition", value="cancel").follow()
