@@ -72,6 +72,17 @@ def time(request, value):
         value.replace(tzinfo=None), "short", locale=lang))
 
 
+def date_time(request, value):
+    """The date and the time side by side, as a field or a table cell shows a
+    timestamp (24/11/2026 21:47, 24.11.2026 21:47, Nov 24, 2026 9:47 PM)."""
+    value = _wall_clock(value)
+    if value is None:
+        return ""
+    lang = _locale(request)
+    return _memo((lang, value.date(), value.hour, value.minute),
+                 lambda: f"{date(lang, value)} {time(lang, value)}")
+
+
 def datetime(request, value):
     """The date as ``date`` says it and the time, joined as the language says "on
     <date> at <time>" (10/03/2026 à 14:30, 10.03.2026 um 14:30)."""

@@ -125,7 +125,7 @@ def display(value, request=None):
         except ValueError:
             return value
     if isinstance(value, datetime):
-        return f"{formats.date(request, value)} {formats.time(request, value)}"
+        return formats.date_time(request, value)
     if isinstance(value, date):
         return formats.date(request, value)
     return str(value)
