@@ -7,6 +7,7 @@ from pyramid.csrf import check_csrf_token
 from sqlalchemy import and_, func, select
 
 from cabinet.content import add_node
+from cabinet.i18n import N_, _
 from cabinet.interfaces import IBlobStorage
 from cabinet.pdf_scan import active_content
 from cabinet.models import Document, DocumentType, Node, User
@@ -47,6 +48,29 @@ def human_size(size):
     return f"{size} octets"
 
 
+#: an upload's refusals: msgids (a page shows them in the reader's language, JSON in
+#: French); a size in them is a msgid too ("20 Mo", "20 MB")
+SIZE_UNITS = ((1024 * 1024, N_("${n} Mo")), (1024, N_("${n} Ko")), (1, N_("${n} octets")))
+TOO_LARGE = N_("Le fichier dépasse la taille maximale de ${size} (${bytes} octets).")
+UNSUPPORTED = N_("Type de fichier refusé : seuls les fichiers PDF, JPEG et PNG sont "
+                 "acceptés (reconnus à leur contenu, pas à leur nom).")
+ACTIVE = N_("Ce PDF contient du contenu actif (JavaScript, lancement de programme ou "
+            "page web) : il ne peut pas être partagé. Enregistrez-le à nouveau en PDF "
+            "simple (par exemple en l'imprimant en PDF).")
+NO_FILE = N_("Choisissez un fichier à envoyer.")
+EMPTY = N_("Le fichier est vide.")
+NOT_A_BOOLEAN = N_("« ${field} » doit valoir true ou false.")
+UNKNOWN_TYPE = N_("Type de document inconnu : « ${name} ».")
+TITLE_TOO_LONG = N_("Le titre dépasse 500 caractères.")
+
+
+def size_message(size):
+    """``size`` bytes as a msgid: the largest unit it fills (cf. human_size)."""
+    for unit, message in SIZE_UNITS:
+        if size >= unit or unit == 1:
+            return _(message, mapping={"n": f"{size / unit:g}"})
+
+
 def sniff(data):
     """The content type of ``data`` from its bytes, or None when it is not an accepted
     PDF, JPEG or PNG. A PDF starts with ``%PDF-`` and has ``%%EOF`` near its end."""
@@ -60,15 +84,13 @@ def sniff(data):
 
 
 def too_large(limit):
-    return UploadRefused(413, f"Le fichier dépasse la taille maximale de "
-                              f"{human_size(limit)} ({limit} octets).",
+    return UploadRefused(413, _(TOO_LARGE, mapping={"size": size_message(limit),
+                                                    "bytes": limit}),
                          max_bytes=limit)
 
 
 def unsupported():
-    return UploadRefused(415, "Type de fichier refusé : seuls les fichiers PDF, JPEG et "
-                              "PNG sont acceptés (reconnus à leur contenu, pas à leur nom).",
-                         accepted=sorted(ACCEPTED))
+    return UploadRefused(415, _(UNSUPPORTED), accepted=sorted(ACCEPTED))
 
 
 def read_body_within_limit(request):
@@ -99,7 +121,7 @@ def read_upload(request):
     limit = read_body_within_limit(request)
     upload = request.POST.get("file")
     if upload is None or not hasattr(upload, "file"):
-        raise UploadRefused(422, "Choisissez un fichier à envoyer.")
+        raise UploadRefused(422, _(NO_FILE))
     parts, total = [], 0
     while True:
         chunk = upload.file.read(CHUNK)
@@ -111,7 +133,7 @@ def read_upload(request):
         parts.append(chunk)
     data = b"".join(parts)
     if not data:
-        raise UploadRefused(422, "Le fichier est vide.")
+        raise UploadRefused(422, _(EMPTY))
     return request.POST, data, (upload.filename or "")
 
 
@@ -123,7 +145,7 @@ def parse_bool(value, field):
         return False
     if text in ("1", "true", "on", "yes", "oui"):
         return True
-    raise UploadRefused(422, f"« {field} » doit valoir true ou false.", field=field)
+    raise UploadRefused(422, _(NOT_A_BOOLEAN, mapping={"field": field}), field=field)
 
 
 def find_type(session, cabinet, name):
@@ -132,16 +154,13 @@ def find_type(session, cabinet, name):
     doc_type = session.scalar(select(DocumentType).where(
         DocumentType.cabinet_id == cabinet.id, DocumentType.name == name))
     if doc_type is None:
-        raise UploadRefused(422, f"Type de document inconnu : « {name} ».",
+        raise UploadRefused(422, _(UNKNOWN_TYPE, mapping={"name": name}),
                             field="document_type")
     return doc_type
 
 
 def active():
-    return UploadRefused(415, "Ce PDF contient du contenu actif (JavaScript, lancement "
-                              "de programme ou page web) : il ne peut pas être partagé. "
-                              "Enregistrez-le à nouveau en PDF simple (par exemple en "
-                              "l'imprimant en PDF).", accepted=sorted(ACCEPTED))
+    return UploadRefused(415, _(ACTIVE), accepted=sorted(ACCEPTED))
 
 
 def check_file(data):
@@ -176,7 +195,7 @@ def create_document(request, folder, cabinet, fields, data, file_name):
     if not title:
         title = file_name.rsplit(".", 1)[0] or file_name
     if len(title) > 500:
-        raise UploadRefused(422, "Le titre dépasse 500 caractères.", field="title")
+        raise UploadRefused(422, _(TITLE_TOO_LONG), field="title")
     needs_signature = parse_bool(fields.get("needs_signature"), "needs_signature")
     doc_type = find_type(request.dbsession, cabinet, (fields.get("document_type") or "").strip())
     storage = request.registry.getUtility(IBlobStorage)

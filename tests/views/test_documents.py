@@ -433,3 +433,31 @@ def test_document_types_api(demo, api):
     admin.post(f"{PARC}/@document-types", {"id": "Bad Id", "title": "x"}, status=422)
     admin.patch(f"{PARC}/@document-types/nope", {"title": "x"}, status=404)
     api("dr.martin").post(f"{PARC}/@document-types", {"id": "x", "title": "x"}, status=403)
+
+
+@pytest.mark.parametrize("lang,no_file,wrong_type,too_large", [
+    ("fr", "Choisissez un fichier à envoyer.", "seuls les fichiers PDF, JPEG et PNG",
+     "taille maximale de 48.8281 Ko (50000 octets)"),
+    ("de", "Wählen Sie eine Datei zum Hochladen.", "Nur PDF-, JPEG- und PNG-Dateien",
+     "maximale Größe von 48.8281 KB (50000 Bytes)"),
+    ("en", "Choose a file to upload.", "only PDF, JPEG and PNG files",
+     "maximum size of 48.8281 KB (50000 bytes)"),
+])
+def test_an_upload_s_refusal_in_the_reader_s_language_json_in_french(
+        demo, testapp, api, lang, no_file, wrong_type, too_large):
+    login(testapp, "dr.martin")
+    headers = {"Accept-Language": lang}
+    page = testapp.get(DOCS, headers=headers)
+    form = next(f for f in page.forms.values() if f.enctype == "multipart/form-data")
+    refused = form.submit(status=422, headers=headers)
+    assert refused.html.select_one("#e-file").get_text(strip=True) == no_file
+    form["file"] = webtest.Upload("faux.pdf", b"not a pdf", "application/pdf")
+    assert wrong_type in form.submit(status=415, headers=headers).text
+    form["file"] = webtest.Upload("big.pdf", make_pdf("x") + b"0" * LIMIT, "application/pdf")
+    assert too_large in form.submit(status=413, headers=headers).text
+    # JSON keeps the French text
+    martin = api("dr.martin")
+    martin.headers["Accept-Language"] = lang
+    answer = upload(martin, make_pdf("x") + b"0" * LIMIT, status=413).json
+    assert answer["message"] == ("Le fichier dépasse la taille maximale de 48.8281 Ko "
+                                 "(50000 octets).")
