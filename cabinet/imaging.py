@@ -28,8 +28,8 @@ from sqlalchemy import and_, func, or_, select
 from cabinet import errors, modules
 from cabinet.content import add_node, slugify
 from cabinet.document_sharing import cabinet_of
-from cabinet.documents import UploadRefused, sniff
-from cabinet.i18n import N_
+from cabinet.documents import TITLE_TOO_LONG, UploadRefused, sniff
+from cabinet.i18n import N_, _
 from cabinet.interfaces import IBlobStorage, IClock
 from cabinet.locks import lock_node
 from cabinet.models import Image, ImagingSettings
@@ -251,8 +251,12 @@ def _refuse(message, field_name="file", **extra):
 
 
 #: field -> (message when empty, message when unknown)
-CHOICES = {"stage": ("Choisissez une étape de traitement.", "Étape de traitement inconnue"),
-           "image_type": ("Choisissez un type d'image.", "Type d'image inconnu")}
+CHOICES = {"stage": (N_("Choisissez une étape de traitement."),
+                     N_("Étape de traitement inconnue : « ${value} ».")),
+           "image_type": (N_("Choisissez un type d'image."),
+                          N_("Type d'image inconnu : « ${value} »."))}
+BAD_DAY = N_("Date au format AAAA-MM-JJ.")
+FUTURE_DAY = N_("La date de l'image ne peut pas être dans le futur.")
 
 
 def _choice(fields, key, known):
@@ -261,9 +265,9 @@ def _choice(fields, key, known):
     value = value.strip() if isinstance(value, str) else ""
     empty, unknown = CHOICES[key]
     if not value:
-        raise _refuse(empty, key)
+        raise _refuse(_(empty), key)
     if value not in dict(known):
-        raise _refuse(f"{unknown} : « {value[:50]} ».", key,
+        raise _refuse(_(unknown, mapping={"value": value[:50]}), key,
                       accepted=[n for n, _t in known])
     return value
 
@@ -276,7 +280,7 @@ def create_image(request, folder, fields, data, file_name):
     lists = lists_of(request.dbsession, cabinet)
     content_type = sniff_image(data)
     if content_type is None:
-        raise _refuse(WRONG_TYPE, accepted=list(ACCEPTED))
+        raise _refuse(_(WRONG_TYPE), accepted=list(ACCEPTED))
     stage = _choice(fields, "stage", lists.stages)
     image_type = _choice(fields, "image_type", lists.types)
     clock = request.registry.getUtility(IClock)
@@ -284,13 +288,13 @@ def create_image(request, folder, fields, data, file_name):
     try:
         taken_on = date.fromisoformat(raw_day) if raw_day else clock.today()
     except ValueError:
-        raise _refuse("Date au format AAAA-MM-JJ.", "taken_on")
+        raise _refuse(_(BAD_DAY), "taken_on")
     if taken_on > clock.today():
-        raise _refuse("La date de l'image ne peut pas être dans le futur.", "taken_on")
+        raise _refuse(_(FUTURE_DAY), "taken_on")
     name = clean_file_name(file_name, content_type)
     title = " ".join((fields.get("title") or "").split()) or name.rsplit(".", 1)[0] or name
     if len(title) > 500:
-        raise _refuse("Le titre dépasse 500 caractères.", "title")
+        raise _refuse(_(TITLE_TOO_LONG), "title")
     sha256 = request.registry.getUtility(IBlobStorage).store(data, request.tm)
     image = add_node(request.dbsession, request.registry, folder, "Image", title=title,
                      owner=request.identity, patient_id=patient.id, stage=stage,

@@ -7,10 +7,10 @@ import re
 from dataclasses import dataclass
 
 from cabinet.documents import (
-    CHUNK, UploadRefused, active_content, clean_file_name, read_body_within_limit,
+    CHUNK, EMPTY, UploadRefused, active_content, clean_file_name, read_body_within_limit,
     sniff, too_large,
 )
-from cabinet.i18n import N_
+from cabinet.i18n import N_, _
 from cabinet.interfaces import IBlobStorage
 
 MAX_TEXT = 5000
@@ -20,7 +20,9 @@ WRONG_TYPE = N_("Type de fichier refusé : seuls les images JPEG et PNG et les P
                 "acceptés (reconnus à leur contenu, pas à leur nom).")
 ACTIVE_PDF = N_("Ce PDF contient du contenu actif (JavaScript, lancement de programme ou "
                 "page web) : il ne peut pas être envoyé.")
-TOO_LONG = f"Le message dépasse {MAX_TEXT} caractères."
+TOO_LONG = N_("Le message dépasse ${limit} caractères.")
+TITLE_TOO_LONG = N_("Le titre dépasse ${limit} caractères.")
+NOT_TEXT = N_("Ce champ doit être un texte.")
 
 
 @dataclass
@@ -54,18 +56,20 @@ def read_input(request):
     if not data and not upload.filename:
         return Input(fields)            # the form's empty file input
     if not data:
-        raise _refuse(422, "Le fichier est vide.")
+        raise _refuse(422, _(EMPTY))
     return Input(fields, data, upload.filename or "")
 
 
 def clean_text(value, field="text", limit=MAX_TEXT, message=TOO_LONG):
+    """``value`` without control characters, or 422; ``message``: a msgid whose
+    ``${limit}`` is ``limit``."""
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise _refuse(422, "Ce champ doit être un texte.", field=field)
+        raise _refuse(422, _(NOT_TEXT), field=field)
     value = _CONTROL.sub("", value.replace("\r\n", "\n")).strip()
     if len(value) > limit:
-        raise _refuse(422, message, field=field)
+        raise _refuse(422, _(message, mapping={"limit": limit}), field=field)
     return value
 
 

@@ -2,9 +2,10 @@
 used by the cabinet's answers (cabinet.messages.post_message)."""
 from sqlalchemy import select
 
+from cabinet.i18n import N_
 from cabinet.interfaces import IClock
 from cabinet.message_input import (
-    MAX_TITLE, _refuse, check_attachment, clean_text, store_attachment,
+    MAX_TITLE, TITLE_TOO_LONG, _refuse, check_attachment, clean_text, store_attachment,
 )
 from cabinet.models import MessageTemplate
 
@@ -26,18 +27,17 @@ def template_of(session, cabinet, raw, field="template"):
         MessageTemplate.id == template_id, MessageTemplate.cabinet_id == cabinet.id)) \
         if template_id is not None and 0 < template_id < 2**31 else None
     if found is None:
-        raise _refuse(422, "Ce modèle de réponse n'existe pas.", field=field)
+        raise _refuse(422, N_("Ce modèle de réponse n'existe pas."), field=field)
     return found
 
 
 def template_values(fields):
-    title = clean_text(fields.get("title"), "title", MAX_TITLE,
-                       f"Le titre dépasse {MAX_TITLE} caractères.")
+    title = clean_text(fields.get("title"), "title", MAX_TITLE, TITLE_TOO_LONG)
     text = clean_text(fields.get("text"))
     if not title:
-        raise _refuse(422, "Donnez un titre au modèle.", field="title")
+        raise _refuse(422, N_("Donnez un titre au modèle."), field="title")
     if not text:
-        raise _refuse(422, "Écrivez le texte du modèle.", field="text")
+        raise _refuse(422, N_("Écrivez le texte du modèle."), field="text")
     return title, text
 
 

@@ -23,8 +23,8 @@ from cabinet.document_sharing import cabinet_of, patient_of
 from cabinet.i18n import N_
 from cabinet.interfaces import IBlobStorage, IClock
 from cabinet.message_input import (  # noqa: F401 - the views' names
-    MAX_TEXT, MAX_TITLE, Input, _refuse, clean_text, copy_attachment, read_input,
-    store_attachment,
+    MAX_TEXT, MAX_TITLE, TITLE_TOO_LONG, Input, _refuse, clean_text, copy_attachment,
+    read_input, store_attachment,
 )
 from cabinet.message_templates import (  # noqa: F401
     save_template, template_of, templates_of,
@@ -84,7 +84,7 @@ def post_message(request, patient, cabinet, side, entry):
     raw_template = entry.fields.get("template")
     if raw_template not in (None, ""):
         if side != "cabinet":
-            raise _refuse(422, "Seul le cabinet utilise des modèles de réponse.",
+            raise _refuse(422, N_("Seul le cabinet utilise des modèles de réponse."),
                           field="template")
         template = template_of(request.dbsession, cabinet, raw_template)
         text = text or template.text
@@ -257,7 +257,7 @@ def file_attachment(request, patient, cabinet, message, fields):
     if not message.blob_sha256:
         raise errors.not_found(N_("Ce message n'a pas de pièce jointe."))
     if message.side != "patient":
-        raise _refuse(422, "Seules les pièces jointes du patient sont à classer.")
+        raise _refuse(422, N_("Seules les pièces jointes du patient sont à classer."))
     if message.document_id is not None:
         raise errors.conflict(N_("Cette pièce jointe est déjà classée dans les documents."))
     folder = patient["documents"]
@@ -265,8 +265,7 @@ def file_attachment(request, patient, cabinet, message, fields):
         raise errors.forbidden(N_("Vous ne pouvez pas ajouter de document à ce dossier."))
     data = request.registry.getUtility(IBlobStorage).read(message.blob_sha256)
     document = create_document(request, folder, cabinet, {
-        "title": clean_text(fields.get("title"), "title", 500,
-                            "Le titre dépasse 500 caractères."),
+        "title": clean_text(fields.get("title"), "title", 500, TITLE_TOO_LONG),
         "document_type": fields.get("document_type") or "", "needs_signature": False},
         data, message.file_name)
     message.document_id = document.id

@@ -518,3 +518,30 @@ def test_the_settings_page_renames_removes_and_adds_stages_and_types(demo, testa
         "[data-list=stages] .field-error").get_text()
     assert "fin" in {s["name"] for s in testapp.get(
         f"{PARC}/@imaging-settings", headers={"Accept": "application/json"}).json["stages"]}
+
+
+@pytest.mark.parametrize("lang,stage,day", [
+    ("fr", "Choisissez une étape de traitement.",
+     "La date de l'image ne peut pas être dans le futur."),
+    ("de", "Wählen Sie eine Behandlungsphase.",
+     "Das Datum des Bildes darf nicht in der Zukunft liegen."),
+    ("en", "Choose a treatment stage.", "The image's date cannot be in the future.")])
+def test_the_upload_form_s_problems_in_the_reader_s_language(demo, testapp, martin, lang,
+                                                             stage, day):
+    login(testapp, "dr.martin")
+    headers = {"Accept-Language": lang}
+    form = last_form(testapp.get(f"{LEROY}/imaging", headers=headers))
+    form["file"] = ("x.png", make_png())
+    form["image_type"] = "radio-panoramique"
+    form["stage"].force_value("")
+    refused = form.submit(status=422, headers=headers)
+    assert refused.html.select_one("#e-stage").get_text(strip=True) == stage
+    form = last_form(refused)
+    form["file"] = ("x.png", make_png())
+    form["stage"] = "fin"
+    form["taken_on"] = "2999-01-01"
+    refused = form.submit(status=422, headers=headers)
+    assert refused.html.select_one("#e-taken_on").get_text(strip=True) == day
+    # JSON keeps the French
+    answer = upload(martin, make_png(), status=422, stage="", image_type="radio-panoramique")
+    assert answer.json["errors"] == {"stage": "Choisissez une étape de traitement."}
