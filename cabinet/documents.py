@@ -7,7 +7,7 @@ from pyramid.csrf import check_csrf_token
 from sqlalchemy import and_, func, select
 
 from cabinet.content import add_node
-from cabinet.i18n import N_, _
+from cabinet.i18n import N_, _, translate
 from cabinet.interfaces import IBlobStorage
 from cabinet.pdf_scan import active_content
 from cabinet.models import Document, DocumentType, Node, User
@@ -40,14 +40,6 @@ def max_bytes(settings):
         return DEFAULT_MAX_BYTES
 
 
-def human_size(size):
-    if size >= 1024 * 1024:
-        return f"{size / (1024 * 1024):g} Mo"
-    if size >= 1024:
-        return f"{size / 1024:g} Ko"
-    return f"{size} octets"
-
-
 #: an upload's refusals: msgids (a page shows them in the reader's language, JSON in
 #: French); a size in them is a msgid too ("20 Mo", "20 MB")
 SIZE_UNITS = ((1024 * 1024, N_("${n} Mo")), (1024, N_("${n} Ko")), (1, N_("${n} octets")))
@@ -65,10 +57,15 @@ TITLE_TOO_LONG = N_("Le titre dépasse 500 caractères.")
 
 
 def size_message(size):
-    """``size`` bytes as a msgid: the largest unit it fills (cf. human_size)."""
+    """``size`` bytes as a msgid: the largest unit it fills."""
     for unit, message in SIZE_UNITS:
         if size >= unit or unit == 1:
             return _(message, mapping={"n": f"{size / unit:g}"})
+
+
+def file_size(request, size):
+    """``size`` bytes as the reader reads them (20 Mo, 20 MB)."""
+    return translate(request, size_message(size))
 
 
 def sniff(data):

@@ -440,17 +440,17 @@ def fields_of(page):
             "sections": ["Patients", "Modèles de questionnaires"],
             "signature": ("Signature requise", "oui"), "sharing": "Partage : Léa Leroy",
             "care": ("Date du soin", "07/03/2026", "Montant dû", "250,00 €"),
-            "message_time": "08/03/2026 09:00"}),
+            "message_time": "08/03/2026 09:00", "size_unit": " octets)"}),
     ("de", {"type": "Termin", "folder": "Termine",
             "sections": ["Patienten", "Fragebogenvorlagen"],
             "signature": ("Unterschrift erforderlich", "ja"), "sharing": "Freigabe: Léa Leroy",
             "care": ("Behandlungsdatum", "07.03.2026", "Geschuldeter Betrag", "250,00\xa0€"),
-            "message_time": "08.03.2026 09:00"}),
+            "message_time": "08.03.2026 09:00", "size_unit": " Bytes)"}),
     ("en", {"type": "Appointment", "folder": "Appointments",
             "sections": ["Patients", "Questionnaire templates"],
             "signature": ("Signature required", "yes"), "sharing": "Sharing: Léa Leroy",
             "care": ("Date of care", "Mar 7, 2026", "Amount due", "€250.00"),
-            "message_time": "Mar 8, 2026 9:00\u202fAM"}),
+            "message_time": "Mar 8, 2026 9:00\u202fAM", "size_unit": " bytes)"}),
 ])
 def test_values_names_and_typography_in_the_language_of_the_page(testapp, demo, lang,
                                                                  expected):
@@ -480,6 +480,9 @@ def test_values_names_and_typography_in_the_language_of_the_page(testapp, demo, 
     assert fields_of(page)[amount_label] == amount.replace("\xa0", " ")
     page = testapp.get(f"{leroy}/@@conversation", headers=headers)
     assert expected["message_time"] in [t.get_text() for t in page.html.select("time")]
+    # an attachment's size
+    assert any(small.get_text().endswith(expected["size_unit"])
+               for small in page.html.select("ol.thread small"))
 
 
 def test_a_folder_renamed_keeps_its_own_title_in_every_language(testapp, demo, db):

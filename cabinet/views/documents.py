@@ -14,7 +14,7 @@ from cabinet.document_sharing import (
 )
 from cabinet.documents import (
     GROUPS, AwaitingQuery, UploadRefused, awaiting_signature, cabinet_practitioners,
-    create_document, human_size, max_bytes, patient_documents, read_upload,
+    create_document, file_size, max_bytes, patient_documents, read_upload,
     replace_file,
 )
 from cabinet.i18n import N_, _, flash
@@ -88,7 +88,7 @@ def folder_page(context, request, errors_=None, values=None):
             "can_add": bool(request.has_permission("document:add", context)),
             "can_edit_patient": bool(request.has_permission("patient:edit", patient)),
             "settings": settings, "audiences": AUDIENCES,
-            "max_size": human_size(max_bytes(request.registry.settings)),
+            "max_size": file_size(request, max_bytes(request.registry.settings)),
             "errors": errors_ or {}, "values": values or {}}
 
 

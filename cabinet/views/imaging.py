@@ -24,7 +24,7 @@ from pyramid.response import FileIter, Response
 
 from cabinet import audit, errors
 from cabinet.document_sharing import cabinet_of
-from cabinet.documents import UploadRefused, human_size, max_bytes, read_upload
+from cabinet.documents import UploadRefused, file_size, max_bytes, read_upload
 from cabinet.i18n import _, flash, N_
 from cabinet.imaging import (
     ACCEPTED, DICOM, SHOWN, _choice, all_images, build_zip, create_image, grouped,
@@ -223,7 +223,7 @@ class ImageHooks(ContentHooks):
         data["fields"].update({"stage": lists.stage_title(node.stage),
                                "image_type": lists.type_title(node.image_type),
                                "file_name": f"{node.file_name} ({node.content_type}, "
-                                            f"{human_size(node.size or 0)})"})
+                                            f"{file_size(request, node.size or 0)})"})
         return render_to_response("node.jinja2", data, request=request)
 
     def to_json(self, request, node, data):
@@ -248,7 +248,7 @@ def folder_page(context, request, errors_=None, values=None, status=200):
                       (image.stage, image.image_type) in lists.shared) for image in images],
             "url": node_url(request, context.path), "errors": errors_ or {},
             "values": values or {}, "accepted": ACCEPTED,
-            "max_size": human_size(max_bytes(request.registry.settings)),
+            "max_size": file_size(request, max_bytes(request.registry.settings)),
             "settings_url": node_url(request, cabinet.path) + "/@@imaging-settings",
             "can_configure": bool(request.has_permission("imaging:configure", cabinet)),
             "today": request.registry.getUtility(IClock).today()}

@@ -12,7 +12,7 @@ from pyramid.renderers import render_to_response
 
 from cabinet import errors
 from cabinet.document_sharing import document_types
-from cabinet.documents import UploadRefused, human_size, max_bytes
+from cabinet.documents import UploadRefused, file_size, max_bytes
 from cabinet.i18n import _, flash, N_
 from cabinet.interfaces import ICabinet, IPatient
 from cabinet.messages import (
@@ -96,7 +96,7 @@ def _page(request, patient, cabinet, errors_=None, values=None):
             "can_file": bool(request.has_permission("document:add",
                                                     patient["documents"])),
             "url": url, "action": url + "/@@conversation", "max_length": MAX_TEXT,
-            "max_size": human_size(max_bytes(request.registry.settings)),
+            "max_size": file_size(request, max_bytes(request.registry.settings)),
             "console": node_url(request, cabinet.path) + "/@@messages",
             **page_helpers(request)}
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from cabinet import errors
 from cabinet.document_sharing import cabinet_of
-from cabinet.documents import UploadRefused, human_size, max_bytes
+from cabinet.documents import UploadRefused, file_size, max_bytes
 from cabinet.i18n import _, flash, N_
 from cabinet.interfaces import ICabinet, INode
 from cabinet.messages import (
@@ -101,7 +101,7 @@ def _page(request, cabinet, errors_=None, values=None, editing=None):
             "errors": errors_ or {}, "values": values or {}, "editing": editing,
             "url": node_url(request, cabinet.path), "max_length": MAX_TEXT,
             "max_title": MAX_TITLE,
-            "max_size": human_size(max_bytes(request.registry.settings))}
+            "max_size": file_size(request, max_bytes(request.registry.settings))}
 
 
 def templates_page(context, request):

@@ -22,7 +22,7 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.renderers import render_to_response
 
 from cabinet import errors
-from cabinet.documents import UploadRefused, human_size, max_bytes
+from cabinet.documents import UploadRefused, file_size, max_bytes
 from cabinet.i18n import _, flash, N_
 from cabinet.interfaces import INode, IPatient, ISite
 from cabinet.messages import (
@@ -47,7 +47,7 @@ def page_helpers(request):
             value = datetime.fromisoformat(value)
         return display(value.replace(tzinfo=timezone.utc).astimezone(tz).replace(tzinfo=None),
                        request)
-    return {"local_time": local_time, "file_size": human_size}
+    return {"local_time": local_time, "file_size": lambda size: file_size(request, size)}
 
 
 # -- JSON shapes -------------------------------------------------------------------------
@@ -171,7 +171,7 @@ def _page(request, record, errors_=None, values=None):
     conversations = my_conversations(request)
     data = {"conversations": conversations, "record": record, "errors": errors_ or {},
             "values": values or {}, "max_length": MAX_TEXT,
-            "max_size": human_size(max_bytes(request.registry.settings)),
+            "max_size": file_size(request, max_bytes(request.registry.settings)),
             "messages": [], "total": 0, **page_helpers(request)}
     if record is None:
         return data
