@@ -124,9 +124,13 @@ def french(value):
 
 
 def text_for(request, message):
-    """``message`` (a msgid with its mapping) in the language of ``request``; in French
-    without one (a JSON answer, the history)."""
-    return translate(request, message) if request is not None else french(message)
+    """``message`` (a msgid, with a mapping or not) in the language of ``request``; in
+    French without one (a JSON answer, the history, a script)."""
+    if request is None:
+        return french(message)
+    if not getattr(message, "mapping", None):
+        return text(request.localizer, message)      # memoized
+    return translate(request, message)
 
 
 def flash(request, msgid, queue="", **mapping):

@@ -3,7 +3,7 @@ through the message catalogs)."""
 from datetime import date, datetime
 
 from cabinet import formats
-from cabinet.i18n import C_, N_, text
+from cabinet.i18n import C_, N_, text_for
 
 ROLE_TITLES = {
     "administrator": N_("Administrateur du cabinet"),
@@ -95,16 +95,16 @@ FIELD_TITLES = {
 }
 
 
-def node_title(node, localizer=None):
-    """A node's title (a node or its JSON summary); a folder's in the reader's language
-    (``localizer``) while it keeps the title Cabinet gave it (FOLDER_TITLES): the
-    stored title is French."""
+def node_title(node, request=None):
+    """A node's title (a node or its JSON summary); a folder's in the language of
+    ``request`` while it keeps the title Cabinet gave it (FOLDER_TITLES): the stored
+    title is French."""
     if isinstance(node, dict):
         kind, name, title = node.get("@type"), node.get("id"), node.get("title")
     else:
         kind, name, title = node.portal_type, node.name, node.title
-    if kind == "Folder" and localizer is not None and title and FOLDER_TITLES.get(name) == title:
-        return text(localizer, title)
+    if kind == "Folder" and title and FOLDER_TITLES.get(name) == title:
+        return text_for(request, title)
     return title
 
 
@@ -117,8 +117,7 @@ def display(value, request=None):
     if value is None or value == "":
         return "—"
     if value is True or value is False:
-        message = YES if value else NO
-        return text(request.localizer, message) if request is not None else message
+        return text_for(request, YES if value else NO)
     if isinstance(value, str) and len(value) >= 10 and value[4:5] == "-" and value[7:8] == "-":
         try:   # an ISO date or timestamp (a page's JSON): a date stays a date
             value = (date if len(value) == 10 else datetime).fromisoformat(value)
@@ -136,17 +135,16 @@ def add_renderer_globals(event):
     the reader's language (a name without a title is shown as it is; without a
     request, in French)."""
     request = event.get("request")
-    localizer = request.localizer if request is not None else None
 
     def translated(message):
-        return text(localizer, message) if localizer is not None else message
+        return text_for(request, message)
 
     def titled(titles):
         return lambda name: translated(titles[name]) if name in titles else name
     event.update(role_title=titled(ROLE_TITLES), type_title=titled(TYPE_TITLES),
                  field_title=titled(FIELD_TITLES),
                  display=lambda value: display(value, request),
-                 node_title=lambda node: node_title(node, localizer))
+                 node_title=lambda node: node_title(node, request))
     if request is not None and "state_title" not in event:
         workflows = request.registry.get("workflows")
 

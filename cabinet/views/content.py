@@ -118,7 +118,7 @@ def node_page(context, request):
     if isinstance(context, Folder):
         b_start = int_param(request, "b_start", 0)
         items, total, relation = children_page(request, context, b_start)
-        sections.append({"title": node_title(context, request.localizer),
+        sections.append({"title": node_title(context, request),
                          "url": node_url(request, context.path),
                          "items": [summary(request, r) for r in items], "total": total,
                          "relation": relation, "b_start": b_start,
@@ -127,7 +127,7 @@ def node_page(context, request):
         for folder in subfolders(request, context):
             folder.__parent__ = context
             items, total, relation = children_page(request, folder, 0)
-            sections.append({"title": node_title(folder, request.localizer),
+            sections.append({"title": node_title(folder, request),
                              "url": node_url(request, folder.path),
                              "items": [summary(request, r) for r in items], "total": total,
                              "relation": relation, "b_start": 0,

@@ -21,7 +21,7 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.renderers import render_to_response
 
 from cabinet import errors
-from cabinet.i18n import N_, _, flash, text
+from cabinet.i18n import N_, _, flash, text_for
 from cabinet.interfaces import IPatient, IQuestionnaireResponse
 from cabinet.labels import display
 from cabinet.questionnaire_forms import condition_met
@@ -58,8 +58,7 @@ def display_answer(question, value, request=None):
     if value is None:
         return "—"
     if question["type"] == "yes_no":
-        message = ANSWER_YES if value else ANSWER_NO
-        return text(request.localizer, message) if request is not None else message
+        return text_for(request, ANSWER_YES if value else ANSWER_NO)
     if question["type"] == "multiple_choice":
         return ", ".join(value)
     if question["type"] == "number" and isinstance(value, float):
